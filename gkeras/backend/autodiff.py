@@ -1,0 +1,723 @@
+"""Reverse-mode autodiff: Tensor (array + tape node), the primitives with their VJPs, gradients().
+
+A primitive computes its output from raw arrays and, when the tape is on and an input needs a
+gradient, records a VJP closure: `vjp(dy, needs) -> one gradient per input` (None where `needs`
+says the input wants none). `gradients` walks the tape in reverse topological order.
+"""
+import contextlib
+import threading
+
+from . import selection
+
+
+def _xp():
+    return selection.active().xp
+
+
+class _TapeState(threading.local):
+    enabled = True
+
+
+_tape = _TapeState()
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run operations without recording them for gradients (inference, optimizer updates)."""
+    previous = _tape.enabled
+    _tape.enabled = False
+    try:
+        yield
+    finally:
+        _tape.enabled = previous
+
+
+def tape_enabled():
+    return _tape.enabled
+
+
+class Tensor:
+    """An array on the active backend, with the operation that made it when it needs a gradient."""
+    __array_priority__ = 1000
+    __slots__ = ('data', 'requires_grad', '_parents', '_vjp', '_keras_logits', '_keras_mask',
+                 '_keras_history', '__weakref__')
+
+    def __init__(self, data, requires_grad=False, parents=None, vjp=None):
+        self.data = data
+        self.requires_grad = requires_grad
+        self._parents = parents
+        self._vjp = vjp
+        self._keras_logits = None
+        self._keras_mask = None
+        self._keras_history = None
+
+    # array-like properties
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return int(self.data.size)
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def __len__(self):
+        return self.data.shape[0]
+
+    def numpy(self):
+        return selection.active().to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.numpy()
+        return out.astype(dtype) if dtype is not None else out
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __repr__(self):
+        grad = ', requires_grad=True' if self.requires_grad else ''
+        return f'Tensor({self.data!r}{grad})'
+
+    __hash__ = object.__hash__
+
+    def astype(self, dtype):
+        return cast(self, dtype)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return reshape(self, shape)
+
+    def sum(self, axis=None, keepdims=False):
+        return reduce_sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return reduce_mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return reduce_max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return reduce_min(self, axis, keepdims)
+
+    # Python operators; the in-place forms (x -= y) rebind to a new tensor, so the tape stays valid.
+    def __add__(self, other): return add(self, other)
+    def __radd__(self, other): return add(other, self)
+    def __sub__(self, other): return subtract(self, other)
+    def __rsub__(self, other): return subtract(other, self)
+    def __mul__(self, other): return multiply(self, other)
+    def __rmul__(self, other): return multiply(other, self)
+    def __truediv__(self, other): return divide(self, other)
+    def __rtruediv__(self, other): return divide(other, self)
+    def __pow__(self, other): return power(self, other)
+    def __rpow__(self, other): return power(other, self)
+    def __matmul__(self, other): return matmul(self, other)
+    def __rmatmul__(self, other): return matmul(other, self)
+    def __neg__(self): return negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return absolute(self)
+    def __getitem__(self, index): return getitem(self, index)
+    def __lt__(self, other): return _compare('less', self, other)
+    def __le__(self, other): return _compare('less_equal', self, other)
+    def __gt__(self, other): return _compare('greater', self, other)
+    def __ge__(self, other): return _compare('greater_equal', self, other)
+
+    def __iadd__(self, other): return add(self, other)
+    def __isub__(self, other): return subtract(self, other)
+    def __imul__(self, other): return multiply(self, other)
+    def __itruediv__(self, other): return divide(self, other)
+    def __ipow__(self, other): return power(self, other)
+
+
+class Variable(Tensor):
+    """A named, updatable tensor: a layer weight or a backend variable."""
+    __slots__ = ('name', 'trainable', 'constraint', 'regularizer')
+
+    def __init__(self, data, name=None, trainable=True, constraint=None):
+        super().__init__(data, requires_grad=True)
+        self.name = name
+        self.trainable = trainable
+        self.constraint = constraint
+        self.regularizer = None
+
+    def assign(self, value):
+        """Overwrite the value in place, keeping shape and dtype (raises ValueError on a shape change)."""
+        value = raw(value)
+        if tuple(value.shape) != self.shape:
+            raise ValueError(f"Variable {self.name!r}: cannot assign a value of shape "
+                             f"{tuple(value.shape)}; expected shape {self.shape}.")
+        self.data[...] = value
+
+    def __repr__(self):
+        return f'Variable(name={self.name!r}, shape={self.shape}, dtype={self.dtype})'
+
+
+def raw(x):
+    """The backend array behind x (Tensor, array or Python number)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def constant(value, dtype=None):
+    """A tensor with no gradient from a Python number, NumPy or backend array."""
+    if isinstance(value, Tensor):
+        value = value.data
+    return Tensor(selection.active().asarray(value, dtype=dtype))
+
+
+def as_tensor(x, dtype=None):
+    if isinstance(x, Tensor):
+        return x if dtype is None or x.dtype == dtype else cast(x, dtype)
+    return constant(x, dtype)
+
+
+def _needs_grad(*inputs):
+    return _tape.enabled and any(isinstance(t, Tensor) and t.requires_grad for t in inputs)
+
+
+def _record(out, inputs, vjp):
+    """Wrap a raw output array; record the VJP when some input needs a gradient."""
+    if _needs_grad(*inputs):
+        return Tensor(out, True, tuple(t if isinstance(t, Tensor) and t.requires_grad else None
+                                       for t in inputs), vjp)
+    return Tensor(out)
+
+
+def _shape_of(x):
+    return tuple(x.shape) if hasattr(x, 'shape') else ()
+
+
+def unbroadcast(grad, shape):
+    """Sum a broadcast gradient back down to `shape`."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise binary primitives
+
+def _binary(a, b, forward, grad_a, grad_b):
+    ad, bd = raw(a), raw(b)
+    out = forward(ad, bd)
+
+    def vjp(dy, needs):
+        ga = unbroadcast(grad_a(dy, ad, bd, out), _shape_of(ad)) if needs[0] else None
+        gb = unbroadcast(grad_b(dy, ad, bd, out), _shape_of(bd)) if needs[1] else None
+        return ga, gb
+    return _record(out, (a, b), vjp)
+
+
+def add(a, b):
+    return _binary(a, b, lambda x, y: x + y, lambda dy, x, y, o: dy, lambda dy, x, y, o: dy)
+
+
+def subtract(a, b):
+    return _binary(a, b, lambda x, y: x - y, lambda dy, x, y, o: dy, lambda dy, x, y, o: -dy)
+
+
+def multiply(a, b):
+    return _binary(a, b, lambda x, y: x * y,
+                   lambda dy, x, y, o: dy * y, lambda dy, x, y, o: dy * x)
+
+
+def divide(a, b):
+    return _binary(a, b, lambda x, y: x / y,
+                   lambda dy, x, y, o: dy / y, lambda dy, x, y, o: -dy * o / y)
+
+
+def power(a, b):
+    xp = _xp()
+
+    def grad_base(dy, x, y, o):
+        return dy * y * x ** (y - 1)
+
+    def grad_exponent(dy, x, y, o):
+        safe = xp.where(x > 0, x, 1)
+        return dy * o * xp.log(safe)
+    return _binary(a, b, lambda x, y: x ** y, grad_base, grad_exponent)
+
+
+def maximum(a, b):
+    # Ties send the gradient to the first argument, as TensorFlow does.
+    return _binary(a, b, _xp().maximum,
+                   lambda dy, x, y, o: dy * (x >= y), lambda dy, x, y, o: dy * (x < y))
+
+
+def minimum(a, b):
+    return _binary(a, b, _xp().minimum,
+                   lambda dy, x, y, o: dy * (x <= y), lambda dy, x, y, o: dy * (x > y))
+
+
+def _compare(name, a, b):
+    return Tensor(getattr(_xp(), name)(raw(a), raw(b)))
+
+
+def equal(a, b):
+    return _compare('equal', a, b)
+
+
+def not_equal(a, b):
+    return _compare('not_equal', a, b)
+
+
+def where(condition, a, b):
+    """Elementwise select: a where condition holds, else b."""
+    cond = raw(condition)
+    xp = _xp()
+
+    def vjp(dy, needs):
+        ga = unbroadcast(xp.where(cond, dy, 0), _shape_of(raw(a))) if needs[0] else None
+        gb = unbroadcast(xp.where(cond, 0, dy), _shape_of(raw(b))) if needs[1] else None
+        return ga, gb
+    return _record(xp.where(cond, raw(a), raw(b)), (a, b), vjp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise unary primitives
+
+def _unary(x, forward, grad):
+    """grad(dy, x, out) -> input gradient."""
+    xd = raw(x)
+    out = forward(xd)
+    return _record(out, (x,), lambda dy, needs: (grad(dy, xd, out),))
+
+
+def negative(x):
+    return _unary(x, lambda a: -a, lambda dy, a, o: -dy)
+
+
+def exp(x):
+    return _unary(x, _xp().exp, lambda dy, a, o: dy * o)
+
+
+def log(x):
+    return _unary(x, _xp().log, lambda dy, a, o: dy / a)
+
+
+def sqrt(x):
+    return _unary(x, _xp().sqrt, lambda dy, a, o: dy / (2 * o))
+
+
+def square(x):
+    return _unary(x, _xp().square, lambda dy, a, o: dy * 2 * a)
+
+
+def absolute(x):
+    return _unary(x, _xp().abs, lambda dy, a, o: dy * _xp().sign(a))
+
+
+def sign(x):
+    return Tensor(_xp().sign(raw(x)))
+
+
+def round_(x):
+    """Round half to even, as TensorFlow does; no gradient."""
+    return Tensor(_xp().round(raw(x)))
+
+
+def sin(x):
+    return _unary(x, _xp().sin, lambda dy, a, o: dy * _xp().cos(a))
+
+
+def cos(x):
+    return _unary(x, _xp().cos, lambda dy, a, o: -dy * _xp().sin(a))
+
+
+def tanh(x):
+    return _unary(x, _xp().tanh, lambda dy, a, o: dy * (1 - o * o))
+
+
+def sigmoid(x):
+    xp = _xp()
+
+    def forward(a):
+        # 0.5 * (1 + tanh(a / 2)) equals 1 / (1 + exp(-a)) without overflow warnings.
+        return (xp.tanh(a * 0.5) + 1) * 0.5
+    return _unary(x, forward, lambda dy, a, o: dy * o * (1 - o))
+
+
+def softplus(x):
+    xp = _xp()
+    return _unary(x, lambda a: xp.logaddexp(a, 0).astype(a.dtype, copy=False),
+                  lambda dy, a, o: dy * (xp.tanh(a * 0.5) + 1) * 0.5)
+
+
+def relu(x):
+    """max(x, 0) with gradient 0 at 0."""
+    return _unary(x, lambda a: _xp().maximum(a, 0), lambda dy, a, o: dy * (a > 0))
+
+
+def clip(x, low, high):
+    """Clip to [low, high]; the gradient passes where low <= x <= high."""
+    xp = _xp()
+    return _unary(x, lambda a: xp.clip(a, low, high),
+                  lambda dy, a, o: dy * ((a >= low) & (a <= high)))
+
+
+def cast(x, dtype):
+    xd = raw(x)
+    source = xd.dtype
+    xp = _xp()
+    differentiable = xp.issubdtype(xp.dtype(dtype), xp.floating) and xp.issubdtype(source, xp.floating)
+    out = xd.astype(dtype)
+    if not differentiable:
+        return Tensor(out)
+    return _record(out, (x,), lambda dy, needs: (dy.astype(source),))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions
+
+def _normalize_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (list, tuple)):
+        return tuple(sorted(a % ndim for a in axis))
+    return (axis % ndim,)
+
+
+def _keep_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def reduce_sum(x, axis=None, keepdims=False):
+    xd = raw(x)
+    axes = _normalize_axes(axis, xd.ndim)
+    out = xd.sum(axis=axes, keepdims=keepdims)
+    shape = xd.shape
+
+    def vjp(dy, needs):
+        return (_xp().broadcast_to(dy.reshape(_keep_shape(shape, axes)), shape),)
+    return _record(out, (x,), vjp)
+
+
+def reduce_mean(x, axis=None, keepdims=False):
+    xd = raw(x)
+    axes = _normalize_axes(axis, xd.ndim)
+    count = 1
+    for a in axes:
+        count *= xd.shape[a]
+    out = xd.mean(axis=axes, keepdims=keepdims)
+    shape = xd.shape
+
+    def vjp(dy, needs):
+        return (_xp().broadcast_to(dy.reshape(_keep_shape(shape, axes)) / count, shape),)
+    return _record(out, (x,), vjp)
+
+
+def _reduce_extreme(x, axis, keepdims, name):
+    xd = raw(x)
+    axes = _normalize_axes(axis, xd.ndim)
+    kept = getattr(xd, name)(axis=axes, keepdims=True)
+    out = kept if keepdims else kept.reshape([n for i, n in enumerate(xd.shape) if i not in axes])
+
+    def vjp(dy, needs):
+        # Ties share the gradient equally, as TensorFlow's reduce_max does.
+        hits = (xd == kept)
+        share = hits / hits.sum(axis=axes, keepdims=True)
+        return ((dy.reshape(kept.shape) * share).astype(xd.dtype, copy=False),)
+    return _record(out, (x,), vjp)
+
+
+def reduce_max(x, axis=None, keepdims=False):
+    return _reduce_extreme(x, axis, keepdims, 'max')
+
+
+def reduce_min(x, axis=None, keepdims=False):
+    return _reduce_extreme(x, axis, keepdims, 'min')
+
+
+def reduce_prod(x, axis=None, keepdims=False):
+    xd = raw(x)
+    axes = _normalize_axes(axis, xd.ndim)
+    kept = xd.prod(axis=axes, keepdims=True)
+    out = kept if keepdims else kept.reshape([n for i, n in enumerate(xd.shape) if i not in axes])
+
+    def vjp(dy, needs):
+        xp = _xp()
+        # d prod / d x_i is the product of the others: prod / x_i, except where x_i is zero.
+        zero = xd == 0
+        safe = xp.where(zero, 1, xd)
+        zeros_in_slice = zero.sum(axis=axes, keepdims=True)
+        product_of_nonzero = safe.prod(axis=axes, keepdims=True)
+        others = xp.where(zero, product_of_nonzero * (zeros_in_slice == 1), kept / safe)
+        return (dy.reshape(kept.shape) * others,)
+    return _record(out, (x,), vjp)
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    xp = _xp()
+    xd = raw(x)
+    shift = xp.max(xd, axis=axis, keepdims=True)
+    shift = xp.where(xp.isfinite(shift), shift, 0)
+    kept = xp.log(xp.sum(xp.exp(xd - shift), axis=axis, keepdims=True)) + shift
+    out = kept if keepdims else xp.squeeze(kept, axis=axis)
+
+    def vjp(dy, needs):
+        return (dy.reshape(kept.shape) * xp.exp(xd - kept),)
+    return _record(out, (x,), vjp)
+
+
+def softmax(x, axis=-1):
+    xp = _xp()
+    xd = raw(x)
+    e = xp.exp(xd - xp.max(xd, axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+
+    def vjp(dy, needs):
+        return (out * (dy - (dy * out).sum(axis=axis, keepdims=True)),)
+    return _record(out, (x,), vjp)
+
+
+def log_softmax(x, axis=-1):
+    xp = _xp()
+    xd = raw(x)
+    shifted = xd - xp.max(xd, axis=axis, keepdims=True)
+    out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def vjp(dy, needs):
+        return (dy - xp.exp(out) * dy.sum(axis=axis, keepdims=True),)
+    return _record(out, (x,), vjp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear algebra
+
+def matmul(a, b):
+    """NumPy matmul semantics (batched over leading axes, 1-D operands promoted)."""
+    ad, bd = raw(a), raw(b)
+    if ad.ndim < 2 or bd.ndim < 2:
+        raise ValueError(f"matmul needs operands of rank >= 2; received shapes {ad.shape} and {bd.shape}.")
+    xp = _xp()
+    out = xp.matmul(ad, bd)
+
+    def vjp(dy, needs):
+        ga = unbroadcast(xp.matmul(dy, xp.swapaxes(bd, -1, -2)), ad.shape) if needs[0] else None
+        gb = unbroadcast(xp.matmul(xp.swapaxes(ad, -1, -2), dy), bd.shape) if needs[1] else None
+        return ga, gb
+    return _record(out, (a, b), vjp)
+
+
+def tensordot_last(x, w):
+    """Contract the last axis of x (any rank) with the first axis of the 2-D w: Keras' K.dot."""
+    xd, wd = raw(x), raw(w)
+    lead = xd.shape[:-1]
+    flat = xd.reshape(-1, xd.shape[-1])
+    out = (flat @ wd).reshape(lead + (wd.shape[1],))
+
+    def vjp(dy, needs):
+        dflat = dy.reshape(-1, wd.shape[1])
+        gx = (dflat @ wd.T).reshape(xd.shape) if needs[0] else None
+        gw = flat.T @ dflat if needs[1] else None
+        return gx, gw
+    return _record(out, (x, w), vjp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape and indexing
+
+def reshape(x, shape):
+    xd = raw(x)
+    source = xd.shape
+    return _record(xd.reshape(tuple(shape)), (x,), lambda dy, needs: (dy.reshape(source),))
+
+
+def transpose(x, axes=None):
+    xd = raw(x)
+    if axes is None:
+        axes = tuple(reversed(range(xd.ndim)))
+    axes = tuple(axes)
+    inverse = tuple(_argsort(axes))
+    return _record(xd.transpose(axes), (x,), lambda dy, needs: (dy.transpose(inverse),))
+
+
+def _argsort(seq):
+    return sorted(range(len(seq)), key=seq.__getitem__)
+
+
+def broadcast_to(x, shape):
+    xd = raw(x)
+    source = xd.shape
+    return _record(_xp().broadcast_to(xd, tuple(shape)), (x,),
+                   lambda dy, needs: (unbroadcast(dy, source),))
+
+
+def _raw_index(index):
+    if isinstance(index, tuple):
+        return tuple(_raw_index(i) for i in index)
+    if isinstance(index, list):
+        return [_raw_index(i) for i in index]
+    return raw(index)
+
+
+def getitem(x, index):
+    xd = raw(x)
+    index = _raw_index(index)
+    out = xd[index]
+
+    def vjp(dy, needs):
+        xp = _xp()
+        grad = xp.zeros(xd.shape, dtype=dy.dtype)
+        if _is_basic_index(index):
+            grad[index] = dy
+        else:
+            xp.add.at(grad, index, dy)
+        return (grad,)
+    return _record(out, (x,), vjp)
+
+
+def _is_basic_index(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def gather(x, indices, axis=0):
+    """x taken at integer `indices` along `axis` (K.gather, Embedding lookup)."""
+    xp = _xp()
+    xd, idx = raw(x), raw(indices)
+    out = xp.take(xd, idx, axis=axis)
+
+    def vjp(dy, needs):
+        grad = xp.zeros(xd.shape, dtype=dy.dtype)
+        moved = xp.moveaxis(grad, axis, 0)
+        dy_moved = xp.moveaxis(dy, tuple(range(axis, axis + idx.ndim)), tuple(range(idx.ndim)))
+        xp.add.at(moved, idx, dy_moved)
+        return (grad,)
+    return _record(out, (x,), vjp)
+
+
+def concatenate(tensors, axis=-1):
+    xp = _xp()
+    arrays = [raw(t) for t in tensors]
+    out = xp.concatenate(arrays, axis=axis)
+    bounds = []
+    total = 0
+    for a in arrays:
+        total += a.shape[axis]
+        bounds.append(total)
+
+    def vjp(dy, needs):
+        pieces = xp.split(dy, bounds[:-1], axis=axis)
+        return tuple(p if n else None for p, n in zip(pieces, needs))
+    return _record(out, tuple(tensors), vjp)
+
+
+def stack(tensors, axis=0):
+    xp = _xp()
+    out = xp.stack([raw(t) for t in tensors], axis=axis)
+
+    def vjp(dy, needs):
+        return tuple(xp.take(dy, i, axis=axis) if n else None for i, n in enumerate(needs))
+    return _record(out, tuple(tensors), vjp)
+
+
+def tile(x, reps):
+    xp = _xp()
+    xd = raw(x)
+    reps = tuple(reps)
+    if len(reps) < xd.ndim:
+        reps = (1,) * (xd.ndim - len(reps)) + reps
+    base = (1,) * (len(reps) - xd.ndim) + xd.shape
+    out = xp.tile(xd, reps)
+
+    def vjp(dy, needs):
+        split = []
+        for r, n in zip(reps, base):
+            split += [r, n]
+        g = dy.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2)))
+        return (g.reshape(xd.shape),)
+    return _record(out, (x,), vjp)
+
+
+def repeat(x, repeats, axis):
+    xp = _xp()
+    xd = raw(x)
+    axis = axis % xd.ndim
+    out = xp.repeat(xd, repeats, axis=axis)
+
+    def vjp(dy, needs):
+        shape = xd.shape[:axis] + (xd.shape[axis], repeats) + xd.shape[axis + 1:]
+        return (dy.reshape(shape).sum(axis=axis + 1),)
+    return _record(out, (x,), vjp)
+
+
+def pad(x, pad_width, value=0):
+    xp = _xp()
+    xd = raw(x)
+    out = xp.pad(xd, pad_width, mode='constant', constant_values=value)
+    index = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, xd.shape))
+    return _record(out, (x,), lambda dy, needs: (dy[index],))
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients
+
+def _topological_order(root):
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node._parents:
+            for parent in node._parents:
+                if parent is not None and id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+def gradients(loss, variables, output_gradient=None):
+    """Gradients (raw arrays) of `loss` with respect to each of `variables`; zeros where unconnected."""
+    xp = _xp()
+    if not isinstance(loss, Tensor):
+        raise ValueError(f"gradients needs a Tensor to differentiate; received {type(loss).__name__}.")
+    grads = {}
+    if loss.requires_grad:
+        grads[id(loss)] = (xp.ones_like(loss.data) if output_gradient is None
+                           else xp.asarray(raw(output_gradient), dtype=loss.dtype))
+        wanted = {id(v) for v in variables}
+        for node in reversed(_topological_order(loss)):
+            grad = grads.get(id(node))
+            if grad is None or node._vjp is None:
+                continue
+            if id(node) not in wanted:
+                del grads[id(node)]
+            parents = node._parents
+            needs = tuple(p is not None for p in parents)
+            for parent, g in zip(parents, node._vjp(grad, needs)):
+                if parent is None or g is None:
+                    continue
+                key = id(parent)
+                if key in grads:
+                    grads[key] = grads[key] + g
+                else:
+                    grads[key] = g
+    return [grads[id(v)] if id(v) in grads else xp.zeros_like(raw(v)) for v in variables]

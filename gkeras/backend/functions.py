@@ -1,0 +1,693 @@
+"""The Keras 2 backend functions (`from gkeras import backend as K`), each differentiable.
+
+Every function takes Tensors, backend arrays, NumPy arrays or Python numbers and returns a Tensor;
+all of them are compositions of the primitives in autodiff.py, so gradients come for free.
+"""
+import builtins
+
+import numpy as np
+
+from . import autodiff as ad
+from . import selection
+from .autodiff import Tensor, Variable, as_tensor, raw
+from .config import epsilon, floatx, learning_phase
+
+_UID = {}
+
+
+def _xp():
+    return selection.active().xp
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else as_tensor(x, _default_dtype(x))
+
+
+def _default_dtype(x):
+    """Python floats become floatx, as Keras' constants do; arrays keep their dtype."""
+    if isinstance(x, float) or (isinstance(x, (list, tuple)) and _has_float(x)):
+        return floatx()
+    return None
+
+
+def _has_float(seq):
+    return builtins.any(isinstance(v, float) or (isinstance(v, (list, tuple)) and _has_float(v))
+                        for v in seq)
+
+
+def get_uid(prefix=''):
+    """A counter per prefix starting at 1, as Keras 2 names layers (dense_1, dense_2, ...)."""
+    _UID[prefix] = _UID.get(prefix, 0) + 1
+    return _UID[prefix]
+
+
+def reset_uids():
+    _UID.clear()
+
+
+def clear_session():
+    """Forget layer-name counters, as Keras' clear_session does."""
+    reset_uids()
+
+
+def backend():
+    return selection.active().name
+
+
+# ---------------------------------------------------------------------------------------------
+# Array creation and inspection
+
+def variable(value, dtype=None, name=None, constraint=None):
+    dtype = dtype or floatx()
+    data = selection.active().asarray(raw(value), dtype=dtype).copy()
+    return Variable(data, name=name, constraint=constraint)
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    dtype = dtype or floatx()
+    data = _xp().asarray(raw(value), dtype=dtype)
+    if shape is not None:
+        data = _xp().broadcast_to(data, tuple(shape)).copy()
+    return Tensor(data)
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def is_keras_tensor(x):
+    return getattr(x, '_keras_history', None) is not None
+
+
+def shape(x):
+    return constant(int_shape(x), dtype='int32')
+
+
+def int_shape(x):
+    if hasattr(x, '_keras_shape'):
+        return x._keras_shape
+    return tuple(int(n) for n in raw(x).shape)
+
+
+def ndim(x):
+    return len(int_shape(x))
+
+
+def dtype(x):
+    return str(np.dtype(raw(x).dtype)) if not hasattr(x, '_keras_shape') else x.dtype
+
+
+def count_params(x):
+    return int(np.prod(int_shape(x)))
+
+
+def cast(x, dtype):
+    return ad.cast(_t(x), dtype)
+
+
+def zeros(shape, dtype=None, name=None):
+    return variable(_xp().zeros(shape, dtype=dtype or floatx()), dtype=dtype, name=name)
+
+
+def ones(shape, dtype=None, name=None):
+    return variable(_xp().ones(shape, dtype=dtype or floatx()), dtype=dtype, name=name)
+
+
+def eye(size, dtype=None, name=None):
+    if isinstance(size, (list, tuple)):
+        rows, cols = size
+    else:
+        rows = cols = size
+    return variable(_xp().eye(rows, cols, dtype=dtype or floatx()), dtype=dtype, name=name)
+
+
+def zeros_like(x, dtype=None, name=None):
+    return Tensor(_xp().zeros_like(raw(x), dtype=dtype))
+
+
+def ones_like(x, dtype=None, name=None):
+    return Tensor(_xp().ones_like(raw(x), dtype=dtype))
+
+
+def identity(x, name=None):
+    return ad.multiply(_t(x), 1)
+
+
+def _random(seed):
+    return selection.active().rng(seed)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    data = _random(seed).standard_normal(tuple(shape), dtype=dtype or floatx())
+    return Tensor(data * stddev + mean)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    data = _random(seed).random(tuple(shape), dtype=dtype or floatx())
+    return Tensor(data * (maxval - minval) + minval)
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    data = _random(seed).random(tuple(shape), dtype=floatx()) < p
+    return Tensor(data.astype(dtype or floatx()))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    rng = _random(seed)
+    data = rng.standard_normal(tuple(shape), dtype=dtype or floatx())
+    outside = _xp().abs(data) > 2
+    while bool(outside.any()):
+        data = _xp().where(outside, rng.standard_normal(tuple(shape), dtype=data.dtype), data)
+        outside = _xp().abs(data) > 2
+    return Tensor(data * stddev + mean)
+
+
+def arange(start, stop=None, step=1, dtype='int32'):
+    if stop is None:
+        start, stop = 0, start
+    return Tensor(_xp().arange(start, stop, step, dtype=dtype))
+
+
+def one_hot(indices, num_classes):
+    idx = raw(indices)
+    out = _xp().eye(num_classes, dtype=floatx())[_xp().asarray(idx, dtype='int64')]
+    return Tensor(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape manipulation
+
+def reshape(x, shape):
+    return ad.reshape(_t(x), tuple(int(n) for n in shape))
+
+
+def transpose(x):
+    return ad.transpose(_t(x))
+
+
+def permute_dimensions(x, pattern):
+    return ad.transpose(_t(x), tuple(pattern))
+
+
+def expand_dims(x, axis=-1):
+    x = _t(x)
+    shape = list(x.shape)
+    axis = axis if axis >= 0 else len(shape) + 1 + axis
+    shape.insert(axis, 1)
+    return ad.reshape(x, shape)
+
+
+def squeeze(x, axis):
+    x = _t(x)
+    shape = list(x.shape)
+    if shape[axis] != 1:
+        raise ValueError(f"squeeze: axis {axis} of a tensor of shape {x.shape} has size "
+                         f"{shape[axis]}; expected 1.")
+    del shape[axis]
+    return ad.reshape(x, shape)
+
+
+def flatten(x):
+    return ad.reshape(_t(x), (-1,))
+
+
+def batch_flatten(x):
+    x = _t(x)
+    return ad.reshape(x, (x.shape[0], -1))
+
+
+def concatenate(tensors, axis=-1):
+    tensors = [_t(t) for t in tensors]
+    if axis < 0:
+        axis = axis % tensors[0].ndim
+    return ad.concatenate(tensors, axis)
+
+
+def stack(x, axis=0):
+    return ad.stack([_t(t) for t in x], axis)
+
+
+def tile(x, n):
+    if isinstance(n, int):
+        n = (n,)
+    return ad.tile(_t(x), tuple(n))
+
+
+def repeat(x, n):
+    """(batch, dim) -> (batch, n, dim), as K.repeat (RepeatVector) does."""
+    x = _t(x)
+    if x.ndim != 2:
+        raise ValueError(f"K.repeat expects a 2D tensor (batch, dim); received shape {x.shape}.")
+    return ad.broadcast_to(expand_dims(x, 1), (x.shape[0], n, x.shape[1]))
+
+
+def repeat_elements(x, rep, axis):
+    return ad.repeat(_t(x), rep, axis)
+
+
+def gather(reference, indices):
+    return ad.gather(_t(reference), _xp().asarray(raw(indices), dtype='int64'), axis=0)
+
+
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    from .config import normalize_data_format
+    pads = [(0, 0), tuple(padding[0]), tuple(padding[1])]
+    if normalize_data_format(data_format) == 'channels_first':
+        pads = [(0, 0), (0, 0)] + pads[1:]
+    else:
+        pads = pads + [(0, 0)]
+    return ad.pad(_t(x), pads)
+
+
+def stop_gradient(variables):
+    if isinstance(variables, (list, tuple)):
+        return [Tensor(raw(v)) for v in variables]
+    return Tensor(raw(variables))
+
+
+# ---------------------------------------------------------------------------------------------
+# Math
+
+def sum(x, axis=None, keepdims=False):
+    return ad.reduce_sum(_t(x), axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    x = _t(x)
+    if not _xp().issubdtype(x.dtype, _xp().floating):
+        x = cast(x, floatx())
+    return ad.reduce_mean(x, axis, keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return ad.reduce_max(_t(x), axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return ad.reduce_min(_t(x), axis, keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    return ad.reduce_prod(_t(x), axis, keepdims)
+
+
+def cumsum(x, axis=0):
+    x = _t(x)
+    xp = _xp()
+    n = x.shape[axis]
+    lower = xp.tril(xp.ones((n, n), dtype=x.dtype))
+    moved = permute_dimensions(x, _move_last_order(x.ndim, axis))
+    out = ad.tensordot_last(moved, Tensor(lower.T))
+    return permute_dimensions(out, _argsort(_move_last_order(x.ndim, axis)))
+
+
+def _move_last_order(ndim, axis):
+    axis = axis % ndim
+    return [i for i in range(ndim) if i != axis] + [axis]
+
+
+def _argsort(seq):
+    return sorted(range(len(seq)), key=seq.__getitem__)
+
+
+def var(x, axis=None, keepdims=False):
+    x = _t(x)
+    centered = x - mean(x, axis=axis, keepdims=True)
+    return mean(square(centered), axis=axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+def any(x, axis=None, keepdims=False):
+    return Tensor(_xp().any(raw(x), axis=axis, keepdims=keepdims))
+
+
+def all(x, axis=None, keepdims=False):
+    return Tensor(_xp().all(raw(x), axis=axis, keepdims=keepdims))
+
+
+def argmax(x, axis=-1):
+    return Tensor(_xp().argmax(raw(x), axis=axis))
+
+
+def argmin(x, axis=-1):
+    return Tensor(_xp().argmin(raw(x), axis=axis))
+
+
+def square(x):
+    return ad.square(_t(x))
+
+
+def sqrt(x):
+    """sqrt of max(x, 0), as Keras' K.sqrt clips negatives to zero."""
+    x = _t(x)
+    return ad.sqrt(ad.clip(x, 0.0, np.inf))
+
+
+def abs(x):
+    return ad.absolute(_t(x))
+
+
+def exp(x):
+    return ad.exp(_t(x))
+
+
+def log(x):
+    return ad.log(_t(x))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    x = _t(x)
+    if axis is None:
+        return ad.logsumexp(ad.reshape(x, (-1,)), axis=0, keepdims=False)
+    return ad.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+def pow(x, a):
+    return ad.power(_t(x), a)
+
+
+def clip(x, min_value, max_value):
+    if max_value is None:
+        max_value = np.inf
+    if min_value is None:
+        min_value = -np.inf
+    if max_value < min_value:
+        max_value = min_value
+    return ad.clip(_t(x), min_value, max_value)
+
+
+def maximum(x, y):
+    return ad.maximum(_t(x), y)
+
+
+def minimum(x, y):
+    return ad.minimum(_t(x), y)
+
+
+def sin(x):
+    return ad.sin(_t(x))
+
+
+def cos(x):
+    return ad.cos(_t(x))
+
+
+def sign(x):
+    return ad.sign(_t(x))
+
+
+def round(x):
+    return ad.round_(_t(x))
+
+
+def equal(x, y):
+    return ad.equal(_t(x), y)
+
+
+def not_equal(x, y):
+    return ad.not_equal(_t(x), y)
+
+
+def greater(x, y):
+    return _t(x) > y
+
+
+def greater_equal(x, y):
+    return _t(x) >= y
+
+
+def less(x, y):
+    return _t(x) < y
+
+
+def less_equal(x, y):
+    return _t(x) <= y
+
+
+def switch(condition, then_expression, else_expression):
+    """Elementwise (or scalar) select; callables are evaluated first, as in Keras."""
+    if callable(then_expression):
+        then_expression = then_expression()
+    if callable(else_expression):
+        else_expression = else_expression()
+    return ad.where(raw(condition), then_expression, else_expression)
+
+
+def dot(x, y):
+    """Keras K.dot: matrix product; an nD x uses its last axis, an nD y its second-to-last."""
+    x, y = _t(x), _t(y)
+    if y.ndim == 2:
+        return ad.tensordot_last(x, y)
+    if x.ndim == 2 and y.ndim == 2:
+        return ad.matmul(x, y)
+    # nD y: contract x's last axis with y's second-to-last, as TensorFlow's K.dot does.
+    y_axes = list(range(y.ndim))
+    order = [y_axes[-2]] + y_axes[:-2] + [y_axes[-1]]
+    y_moved = ad.transpose(y, order)
+    y_flat = ad.reshape(y_moved, (y.shape[-2], -1))
+    out = ad.tensordot_last(x, y_flat)
+    return ad.reshape(out, x.shape[:-1] + y.shape[:-2] + y.shape[-1:])
+
+
+def batch_dot(x, y, axes=None):
+    """Dot product over `axes` of each pair of samples in the batch, as Keras' K.batch_dot."""
+    x, y = _t(x), _t(y)
+    if isinstance(axes, int):
+        axes = (axes, axes)
+    if axes is None:
+        axes = (x.ndim - 1, y.ndim - 2 if y.ndim > 2 else y.ndim - 1)
+    ax, ay = (a % t.ndim for a, t in zip(axes, (x, y)))
+    if ax == 0 or ay == 0:
+        raise ValueError(f"batch_dot cannot contract the batch axis; received axes={axes}.")
+    x2, y2 = x, y
+    x_squeeze = y_squeeze = False
+    if x.ndim == 2:
+        x2, x_squeeze = expand_dims(x, 1), True
+        ax += 1
+    if y.ndim == 2:
+        y2, y_squeeze = expand_dims(y, 2), True
+    # move x's contracted axis last and y's to position 1, flatten the rest, batched matmul
+    x_order = [0] + [i for i in range(1, x2.ndim) if i != ax] + [ax]
+    y_order = [0, ay] + [i for i in range(1, y2.ndim) if i != ay]
+    xt = ad.transpose(x2, x_order)
+    yt = ad.transpose(y2, y_order)
+    x_free = xt.shape[1:-1]
+    y_free = yt.shape[2:]
+    xm = ad.reshape(xt, (xt.shape[0], -1, xt.shape[-1]))
+    ym = ad.reshape(yt, (yt.shape[0], yt.shape[1], -1))
+    out = ad.matmul(xm, ym)
+    out = ad.reshape(out, (x.shape[0],) + tuple(x_free) + tuple(y_free))
+    if x_squeeze:
+        out = ad.reshape(out, (out.shape[0],) + out.shape[2:])
+    if y_squeeze:
+        out = ad.reshape(out, out.shape[:-1])
+    if out.ndim == 1:
+        out = expand_dims(out, 1)
+    return out
+
+
+def l2_normalize(x, axis=None):
+    """x / sqrt(max(sum(x**2), 1e-12)), as tf.nn.l2_normalize."""
+    x = _t(x)
+    squared = ad.reduce_sum(ad.square(x), axis, keepdims=True)
+    return x / ad.sqrt(ad.maximum(squared, 1e-12))
+
+
+# ---------------------------------------------------------------------------------------------
+# Neural-network functions
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit with tf.keras' exact composition (leaky, capped, thresholded)."""
+    x = _t(x)
+    if alpha != 0.0 and max_value is None and threshold == 0:
+        return ad.where(raw(x) > 0, x, x * alpha)
+    negative_part = None
+    if alpha != 0.0:
+        negative_part = ad.relu(threshold - x) if threshold != 0 else ad.relu(-x)
+    if threshold != 0:
+        y = x * (raw(x) > threshold).astype(x.dtype)
+    elif max_value is not None and max_value == 6:
+        # relu6: the gradient passes only strictly inside (0, 6), like tf.nn.relu6
+        xd = raw(x)
+        y = ad.where((xd > 0) & (xd < 6), x, ad.where(xd >= 6, 6.0, 0.0))
+        max_value = None
+    else:
+        y = ad.relu(x)
+    if max_value is not None:
+        y = clip(y, 0.0, max_value)
+    if negative_part is not None:
+        y = y - negative_part * alpha
+    return y
+
+
+def elu(x, alpha=1.0):
+    x = _t(x)
+    return ad.where(raw(x) > 0, x, (ad.exp(x) - 1) * alpha)
+
+
+def selu(x):
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+    return elu(x, alpha) * scale
+
+
+def softmax(x, axis=-1):
+    x = _t(x)
+    out = ad.softmax(x, axis)
+    out._keras_logits = x
+    return out
+
+
+def softplus(x):
+    return ad.softplus(_t(x))
+
+
+def softsign(x):
+    x = _t(x)
+    return x / (ad.absolute(x) + 1)
+
+
+def sigmoid(x):
+    x = _t(x)
+    out = ad.sigmoid(x)
+    out._keras_logits = x
+    return out
+
+
+def hard_sigmoid(x):
+    return ad.clip(_t(x) * 0.2 + 0.5, 0.0, 1.0)
+
+
+def tanh(x):
+    return ad.tanh(_t(x))
+
+
+def dropout(x, level, noise_shape=None, seed=None, rng=None):
+    """Zero each element with probability `level` and scale the rest by 1/(1-level)."""
+    x = _t(x)
+    if not 0 <= level < 1:
+        raise ValueError(f"dropout level must be in [0, 1); received level={level}.")
+    shape = x.shape if noise_shape is None else tuple(
+        x.shape[i] if n is None else n for i, n in enumerate(noise_shape))
+    source = rng if rng is not None else _random(seed)
+    keep = source.random(shape, dtype=x.dtype) >= level
+    return x * (keep.astype(x.dtype) * (1.0 / (1.0 - level)))
+
+
+def bias_add(x, bias, data_format=None):
+    from .config import normalize_data_format
+    x, bias = _t(x), _t(bias)
+    if normalize_data_format(data_format) == 'channels_first' and x.ndim > 2:
+        shape = (1, bias.shape[0]) + (1,) * (x.ndim - 2) if bias.ndim == 1 else (1,) + bias.shape
+        return x + ad.reshape(bias, shape)
+    return x + bias
+
+
+def in_train_phase(x, alt, training=None):
+    if training is None:
+        training = learning_phase()
+    chosen = x if training else alt
+    return chosen() if callable(chosen) else chosen
+
+
+def in_test_phase(x, alt, training=None):
+    return in_train_phase(alt, x, training=training)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy of one-hot targets; uses the logits behind a softmax, as tf.keras does."""
+    target, output = _t(target), _t(output)
+    if not from_logits and output._keras_logits is not None:
+        output, from_logits = output._keras_logits, True
+    if from_logits:
+        return -sum(target * ad.log_softmax(output, axis), axis=axis)
+    output = output / sum(output, axis=axis, keepdims=True)
+    output = clip(output, epsilon(), 1.0 - epsilon())
+    return -sum(target * log(output), axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy of integer targets; uses the logits behind a softmax, as tf.keras does."""
+    output = _t(output)
+    if not from_logits and output._keras_logits is not None:
+        output, from_logits = output._keras_logits, True
+    if not from_logits:
+        output = log(clip(output, epsilon(), 1.0 - epsilon()))
+    axis = axis % output.ndim
+    if axis != output.ndim - 1:
+        order = [i for i in range(output.ndim) if i != axis] + [axis]
+        output = permute_dimensions(output, order)
+    labels = _xp().asarray(raw(target)).astype('int64')
+    if labels.ndim == output.ndim:
+        labels = labels.reshape(labels.shape[:-1])
+    log_probs = ad.log_softmax(output, -1)
+    flat = ad.reshape(log_probs, (-1, output.shape[-1]))
+    flat_labels = labels.reshape(-1)
+    picked = ad.getitem(flat, (_xp().arange(flat_labels.shape[0]), flat_labels))
+    return -ad.reshape(picked, labels.shape)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy; uses the logits behind a sigmoid, as tf.keras does."""
+    target, output = _t(target), _t(output)
+    if not from_logits and output._keras_logits is not None:
+        output, from_logits = output._keras_logits, True
+    if from_logits:
+        # max(z, 0) - z * t + log(1 + exp(-|z|)), tf.nn.sigmoid_cross_entropy_with_logits
+        return ad.relu(output) - output * target + ad.softplus(-ad.absolute(output))
+    eps = epsilon()
+    output = clip(output, eps, 1.0 - eps)
+    bce = target * log(output + eps) + (1 - target) * log(1 - output + eps)
+    return -bce
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and gradients
+
+def get_value(x):
+    return selection.active().to_numpy(raw(x))
+
+
+def batch_get_value(tensors):
+    return [get_value(t) for t in tensors]
+
+
+def set_value(x, value):
+    x.assign(selection.active().asarray(np.asarray(value), dtype=x.dtype))
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)
+
+
+def update(x, new_x):
+    x.assign(raw(new_x))
+    return x
+
+
+def update_add(x, increment):
+    x.data += raw(increment)
+    return x
+
+
+def update_sub(x, decrement):
+    x.data -= raw(decrement)
+    return x
+
+
+def gradients(loss, variables):
+    """Gradients of the scalar `loss` with respect to `variables`, as Tensors."""
+    single = not isinstance(variables, (list, tuple))
+    variables = [variables] if single else list(variables)
+    grads = [Tensor(g) for g in ad.gradients(loss, variables)]
+    return grads[0] if single else grads
+
+
+def function(inputs, outputs, updates=None, **kwargs):
+    """K.function([inputs], [outputs]): a callable mapping input arrays to output arrays."""
+    from ..models.functional import GraphFunction
+    return GraphFunction(inputs, outputs)
