@@ -1,0 +1,284 @@
+"""Network: a graph of layer calls (Nodes) from input tensors to output tensors, run in order."""
+import collections
+
+import numpy as np
+
+from .. import backend as K
+from ..backend import autodiff as ad
+from ..backend import config as backend_config
+from ..layers.base import KerasTensor, Layer, Node, _to_list, _unpack, normalize_shape
+from ..layers.input_layer import InputLayer
+
+
+class Network(Layer):
+    """A directed acyclic graph of layers, itself usable as a layer."""
+
+    _ALLOWED_KWARGS = Layer._ALLOWED_KWARGS
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if inputs is None and 'input' in kwargs:
+            inputs = kwargs.pop('input')
+        if outputs is None and 'output' in kwargs:
+            outputs = kwargs.pop('output')
+        super().__init__(name=name, **kwargs)
+        self.inputs = []
+        self.outputs = []
+        self._layers = []
+        self._nodes_by_depth = {}
+        self.stop_training = False
+        if inputs is not None or outputs is not None:
+            self._init_graph_network(inputs, outputs)
+
+    # ------------------------------------------------------------------ graph construction
+    def _init_graph_network(self, inputs, outputs):
+        self._nested_inputs = inputs
+        self._nested_outputs = outputs
+        self.inputs = _flatten_tensors(inputs, 'inputs', self.name)
+        self.outputs = _flatten_tensors(outputs, 'outputs', self.name)
+        for x in self.inputs:
+            layer = x._keras_history[0]
+            if not isinstance(layer, InputLayer) or x._keras_history[1] != 0:
+                raise ValueError(f"Input tensors to a Model must come from `Input` (got "
+                                 f"{x!r} from layer {layer.name!r}).")
+        if len({id(x) for x in self.inputs}) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r}: the same input tensor is given twice.")
+        self._input_layers = [x._keras_history[0] for x in self.inputs]
+        self._output_layers = [x._keras_history[0] for x in self.outputs]
+        self.input_names = [layer.name for layer in self._input_layers]
+        self.output_names = [layer.name for layer in self._output_layers]
+        self._build_topology()
+        self.built = True
+        self.dtype = self.inputs[0].dtype if self.inputs else K.floatx()
+        self._inbound_nodes = []
+        Node(self, inbound_layers=[], node_indices=[], tensor_indices=[],
+             input_tensors=list(self.inputs), output_tensors=list(self.outputs),
+             input_shapes=[x._keras_shape for x in self.inputs],
+             output_shapes=[x._keras_shape for x in self.outputs])
+
+    def _build_topology(self):
+        finished, in_progress = set(), set()
+        ordered_nodes = []
+        layer_indices = {}
+
+        def visit(tensor):
+            layer, node_index, _ = tensor._keras_history
+            node = layer._inbound_nodes[node_index]
+            if id(node) in in_progress:
+                raise ValueError(f"The tensor {tensor!r} at layer {layer.name!r} is part of a cycle.")
+            if id(node) in finished:
+                return
+            layer_indices.setdefault(id(layer), (len(layer_indices), layer))
+            in_progress.add(id(node))
+            for x in node.input_tensors if node.inbound_layers else []:
+                visit(x)
+            finished.add(id(node))
+            in_progress.discard(id(node))
+            ordered_nodes.append(node)
+
+        for x in self.outputs:
+            visit(x)
+        reached_inputs = {id(n.outbound_layer) for n in ordered_nodes if not n.inbound_layers}
+        for layer in self._input_layers:
+            if id(layer) not in reached_inputs:
+                layer_indices.setdefault(id(layer), (len(layer_indices), layer))
+                ordered_nodes.insert(0, layer._inbound_nodes[0])
+        for node in ordered_nodes:
+            if not node.inbound_layers and not isinstance(node.outbound_layer, InputLayer):
+                raise ValueError(f"Graph disconnected: layer {node.outbound_layer.name!r} is "
+                                 "reached without an `Input`.")
+            for x in (node.input_tensors if node.inbound_layers else []):
+                source = x._keras_history[0]
+                if isinstance(source, InputLayer) and source not in self._input_layers:
+                    raise ValueError(f"Graph disconnected: cannot obtain value for tensor {x!r} "
+                                     f"at layer {source.name!r}. The following previous layers "
+                                     f"were accessed without issue: "
+                                     f"{[layer.name for layer in self._input_layers]}")
+
+        node_depth, layer_depth = {}, {}
+        for node in reversed(ordered_nodes):
+            depth = node_depth.setdefault(id(node), 0)
+            depth = max(depth, layer_depth.get(id(node.outbound_layer), 0))
+            layer_depth[id(node.outbound_layer)] = depth
+            node_depth[id(node)] = depth
+            for layer, index in zip(node.inbound_layers, node.node_indices):
+                inbound = layer._inbound_nodes[index]
+                node_depth[id(inbound)] = max(depth + 1, node_depth.get(id(inbound), 0))
+        by_depth = collections.defaultdict(list)
+        for node in ordered_nodes:
+            by_depth[node_depth[id(node)]].append(node)
+        self._nodes_by_depth = dict(by_depth)
+        self._execution_order = [n for d in sorted(by_depth, reverse=True) for n in by_depth[d]]
+        layers_by_depth = collections.defaultdict(list)
+        for key, (index, layer) in layer_indices.items():
+            layers_by_depth[layer_depth.get(key, 0)].append((index, layer))
+        layers = []
+        for depth in sorted(layers_by_depth, reverse=True):
+            layers.extend(layer for _, layer in sorted(layers_by_depth[depth], key=lambda t: t[0]))
+        self._layers = layers
+        self._network_nodes = {id(n) for n in ordered_nodes}
+        names = [layer.name for layer in layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"The name(s) {duplicates} are used {len(names)} times in the model "
+                             f"{self.name!r}. All layer names should be unique.")
+
+    # ------------------------------------------------------------------ layer-like interface
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by index in `layers`."""
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"{self.name!r} only has {len(self.layers)} layers.")
+            return self.layers[index]
+        if name is None:
+            raise ValueError("Provide either a layer name or a layer index.")
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return _unique([w for layer in self.layers for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self):
+        weights = [w for layer in self.layers for w in layer.non_trainable_weights]
+        if not self.trainable:
+            weights = [w for layer in self.layers for w in layer.trainable_weights] + weights
+        return _unique(weights)
+
+    @property
+    def weights(self):
+        """Every weight, layer by layer in `layers` order (the order of get_weights and files)."""
+        return _unique([w for layer in self.layers for w in layer.weights])
+
+    @property
+    def losses(self):
+        return [loss for layer in self.layers for loss in layer.losses]
+
+    @property
+    def state_updates(self):
+        return []
+
+    def reset_states(self):
+        for layer in self.layers:
+            if getattr(layer, 'stateful', False) and hasattr(layer, 'reset_states'):
+                layer.reset_states()
+
+    @property
+    def input_spec(self):
+        return None
+
+    @input_spec.setter
+    def input_spec(self, value):
+        pass
+
+    def build(self, input_shape):
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s) but was "
+                             f"given {len(shapes)} input shape(s).")
+        known = {id(x): normalize_shape(s) for x, s in zip(self.inputs, shapes)}
+        for node in self._execution_order:
+            layer = node.outbound_layer
+            if not node.inbound_layers:
+                continue
+            in_shapes = [known[id(x)] for x in node.input_tensors]
+            out = layer.compute_output_shape(_unpack(in_shapes))
+            outs = out if isinstance(out, list) else [out]
+            for x, s in zip(node.output_tensors, outs):
+                known[id(x)] = normalize_shape(s)
+        result = [known[id(x)] for x in self.outputs]
+        return _unpack(result) if len(result) == 1 else result
+
+    def call(self, inputs, training=None, mask=None):
+        outputs = self._run_graph(_to_list(inputs), training=training, masks=mask)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def _run_graph(self, inputs, training=None, masks=None):
+        """Run every node in topological order on Tensors; returns the output Tensors."""
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s), but it "
+                             f"received {len(inputs)} input tensor(s).")
+        values = {}
+        masks = _to_list(masks) if masks is not None else [None] * len(inputs)
+        for symbol, value, mask in zip(self.inputs, inputs, masks):
+            tensor = value if isinstance(value, ad.Tensor) else ad.constant(value)
+            if mask is not None:
+                tensor._keras_mask = mask
+            values[id(symbol)] = tensor
+        for node in self._execution_order:
+            if not node.inbound_layers:
+                continue
+            ins = [values[id(x)] for x in node.input_tensors]
+            outs = node.outbound_layer._call_eager(_unpack(ins), training=training, **node.arguments)
+            for symbol, out in zip(node.output_tensors, _to_list(outs)):
+                values[id(symbol)] = out
+        return [values[id(x)] for x in self.outputs]
+
+    def __call__(self, inputs, **kwargs):
+        if not self.inputs:
+            raise ValueError(f"Model {self.name!r} has no inputs yet; build it first.")
+        return super().__call__(inputs, **kwargs)
+
+    def get_config(self):
+        from .saving import network_config
+        return network_config(self)
+
+
+class GraphFunction:
+    """K.function: maps values for symbolic inputs to NumPy values of symbolic outputs."""
+
+    def __init__(self, inputs, outputs):
+        inputs = _to_list(inputs)
+        self._phase_positions = [i for i, x in enumerate(inputs) if not isinstance(x, KerasTensor)]
+        symbolic = [x for x in inputs if isinstance(x, KerasTensor)]
+        self._single = not isinstance(outputs, (list, tuple))
+        self._network = Network(symbolic, _to_list(outputs), name='k_function')
+
+    def __call__(self, values):
+        values = _to_list(values)
+        training = bool(values[self._phase_positions[0]]) if self._phase_positions else False
+        arrays = [v for i, v in enumerate(values) if i not in self._phase_positions]
+        backend = K.active()
+        tensors = [ad.Tensor(backend.asarray(np.asarray(v) if not hasattr(v, 'shape') else v,
+                                             dtype=K.floatx()
+                                             if np.asarray(v).dtype.kind == 'f' else None))
+                   for v in arrays]
+        with ad.no_grad(), backend_config.training_phase(training):
+            outs = self._network._run_graph(tensors, training=training)
+        return [backend.to_numpy(o.data) for o in outs]
+
+
+def _flatten_tensors(value, what, name):
+    if isinstance(value, dict):
+        value = list(value.values())
+    items = _to_list(value)
+    for x in items:
+        if not isinstance(x, KerasTensor):
+            raise ValueError(f"Model {name!r}: all {what} must be symbolic tensors from `Input` "
+                             f"and layer calls; received {type(x).__name__}: {x!r}")
+    return items
+
+
+def _unique(weights):
+    seen, out = set(), []
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out

@@ -1,0 +1,6 @@
+"""gkeras.utils: to_categorical, normalize, Progbar, print_summary, Sequence."""
+from .data_utils import Sequence
+from .generic_utils import func_dump, func_load
+from .layer_utils import count_params, print_summary
+from .np_utils import normalize, to_categorical
+from .progbar import Progbar

@@ -1,0 +1,69 @@
+"""print_summary: the Keras 2 model summary table."""
+import numpy as np
+
+
+def count_params(weights):
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
+def _output_shape_text(layer):
+    try:
+        return str(layer.output_shape)
+    except AttributeError:
+        return 'multiple'
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None):
+    """Print a table of layers, output shapes, parameter counts (and inbound layers for graphs)."""
+    print_fn = print_fn or print
+    from ..models.sequential import Sequential
+    sequential_like = isinstance(model, Sequential) or all(
+        len(nodes) == 1 and len(nodes[0].inbound_layers) <= 1
+        for nodes in model._nodes_by_depth.values())
+    if sequential_like:
+        line_length = line_length or 65
+        positions = positions or [.45, .85, 1.]
+        headers = ['Layer (type)', 'Output Shape', 'Param #']
+    else:
+        line_length = line_length or 98
+        positions = positions or [.33, .55, .67, 1.]
+        headers = ['Layer (type)', 'Output Shape', 'Param #', 'Connected to']
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+
+    def row(fields):
+        line = ''
+        for field, stop in zip(fields, positions):
+            line = (line + str(field))[:stop]
+            line += ' ' * (stop - len(line))
+        print_fn(line)
+
+    print_fn('Model: "' + model.name + '"' if not sequential_like else '_' * line_length)
+    if not sequential_like:
+        print_fn('_' * line_length)
+    row(headers)
+    print_fn('=' * line_length)
+    layers = model.layers
+    for i, layer in enumerate(layers):
+        params = count_params(layer.weights) if layer.built else 0
+        fields = [f'{layer.name} ({type(layer).__name__})', _output_shape_text(layer), params]
+        if sequential_like:
+            row(fields)
+        else:
+            connections = []
+            for node in layer._inbound_nodes:
+                if id(node) not in model._network_nodes:
+                    continue
+                for inbound, node_index, tensor_index in zip(
+                        node.inbound_layers, node.node_indices, node.tensor_indices):
+                    connections.append(f'{inbound.name}[{node_index}][{tensor_index}]')
+            row(fields + [connections[0] if connections else ''])
+            for connection in connections[1:]:
+                row(['', '', '', connection])
+        print_fn('=' * line_length if i == len(layers) - 1 else '_' * line_length)
+    trainable = count_params(model.trainable_weights)
+    non_trainable = count_params(model.non_trainable_weights)
+    print_fn(f'Total params: {trainable + non_trainable:,}')
+    print_fn(f'Trainable params: {trainable:,}')
+    print_fn(f'Non-trainable params: {non_trainable:,}')
+    print_fn('_' * line_length)
