@@ -1,0 +1,98 @@
+"""Keras 2 activation functions: thin, differentiable wrappers on the backend `K` functions."""
+from . import backend as K
+
+
+def relu(x, alpha=0., max_value=None, threshold=0.):
+    """Rectified linear unit: x above `threshold`, `alpha * (x - threshold)` below, capped at `max_value`."""
+    return K.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
+
+
+def elu(x, alpha=1.0):
+    return K.elu(x, alpha)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    """Scaled ELU with the self-normalizing constants of Klambauer et al. (2017).
+
+    Composed here rather than taken from K.selu, whose gradient at exactly 0 is alpha * scale
+    (Keras 2.2's elu-based form); tf_keras 2.21 uses tf.nn.selu, whose gradient there is `scale`.
+    """
+    return K.switch(K.greater_equal(x, 0.), x, K.elu(x, _SELU_ALPHA)) * _SELU_SCALE
+
+
+def softmax(x, axis=-1):
+    """Softmax over `axis` (an int or a tuple of ints); a 1-D input is rejected, as in tf.keras."""
+    if K.ndim(x) <= 1:
+        raise ValueError(f"Cannot apply softmax to a tensor that is 1D. Received: shape={K.int_shape(x)}.")
+    return K.softmax(x, axis=axis)
+
+
+def softplus(x):
+    return K.softplus(x)
+
+
+def softsign(x):
+    return K.softsign(x)
+
+
+def tanh(x):
+    return K.tanh(x)
+
+
+def sigmoid(x):
+    return K.sigmoid(x)
+
+
+def hard_sigmoid(x):
+    """0 below -2.5, 1 above 2.5, `0.2 * x + 0.5` in between."""
+    return K.hard_sigmoid(x)
+
+
+def exponential(x):
+    return K.exp(x)
+
+
+def linear(x):
+    return x
+
+
+_ACTIVATIONS = {fn.__name__: fn for fn in (
+    relu, elu, selu, softmax, softplus, softsign, tanh, sigmoid, hard_sigmoid, exponential, linear)}
+
+
+def serialize(activation):
+    """The name under which `activation` is saved in a layer config."""
+    name = getattr(activation, '__name__', None)
+    if name is None:
+        raise ValueError(f"Cannot serialize activation {activation!r}: it has no __name__.")
+    return name
+
+
+def deserialize(name, custom_objects=None):
+    """The activation function called `name` (custom_objects are searched first)."""
+    if isinstance(name, dict):
+        # {'class_name': 'function', 'config': 'relu'} is how Keras 3 / tf.keras 2.13+ may write it.
+        config = name.get('config')
+        name = config if name.get('class_name') == 'function' and isinstance(config, str) \
+            else name.get('class_name')
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"Unknown activation function: {name!r}. "
+                         f"Expected one of: {', '.join(sorted(_ACTIVATIONS))}.")
+    return _ACTIVATIONS[name]
+
+
+def get(identifier):
+    """An activation from None (linear), a name, a config dict or a callable."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}.")
