@@ -260,15 +260,20 @@ def power(a, b):
     return _binary(a, b, lambda x, y: x ** y, grad_base, grad_exponent)
 
 
+def _gate(dy, mask):
+    """dy where mask holds, else 0; selecting (not multiplying) keeps an infinite dy from giving nan."""
+    return _xp().where(mask, dy, 0)
+
+
 def maximum(a, b):
     # Ties send the gradient to the first argument, as TensorFlow does.
     return _binary(a, b, _xp().maximum,
-                   lambda dy, x, y, o: dy * (x >= y), lambda dy, x, y, o: dy * (x < y))
+                   lambda dy, x, y, o: _gate(dy, x >= y), lambda dy, x, y, o: _gate(dy, x < y))
 
 
 def minimum(a, b):
     return _binary(a, b, _xp().minimum,
-                   lambda dy, x, y, o: dy * (x <= y), lambda dy, x, y, o: dy * (x > y))
+                   lambda dy, x, y, o: _gate(dy, x <= y), lambda dy, x, y, o: _gate(dy, x > y))
 
 
 def _compare(name, a, b):
@@ -367,14 +372,14 @@ def softplus(x):
 
 def relu(x):
     """max(x, 0) with gradient 0 at 0."""
-    return _unary(x, lambda a: _xp().maximum(a, 0), lambda dy, a, o: dy * (a > 0))
+    return _unary(x, lambda a: _xp().maximum(a, 0), lambda dy, a, o: _gate(dy, a > 0))
 
 
 def clip(x, low, high):
     """Clip to [low, high]; the gradient passes where low <= x <= high."""
     xp = _xp()
     return _unary(x, lambda a: xp.clip(a, low, high),
-                  lambda dy, a, o: dy * ((a >= low) & (a <= high)))
+                  lambda dy, a, o: _gate(dy, (a >= low) & (a <= high)))
 
 
 def cast(x, dtype):
