@@ -355,19 +355,21 @@ def tanh(x):
     return _unary(x, _xp().tanh, lambda dy, a, o: dy * (1 - o * o))
 
 
-def sigmoid(x):
+def _sigmoid(a):
+    """1 / (1 + exp(-a)) from exp(-|a|), which never overflows and keeps tiny values for a << 0."""
     xp = _xp()
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
-    def forward(a):
-        # 0.5 * (1 + tanh(a / 2)) equals 1 / (1 + exp(-a)) without overflow warnings.
-        return (xp.tanh(a * 0.5) + 1) * 0.5
-    return _unary(x, forward, lambda dy, a, o: dy * o * (1 - o))
+
+def sigmoid(x):
+    return _unary(x, _sigmoid, lambda dy, a, o: dy * o * (1 - o))
 
 
 def softplus(x):
     xp = _xp()
     return _unary(x, lambda a: xp.logaddexp(a, 0).astype(a.dtype, copy=False),
-                  lambda dy, a, o: dy * (xp.tanh(a * 0.5) + 1) * 0.5)
+                  lambda dy, a, o: dy * _sigmoid(a))
 
 
 def relu(x):
