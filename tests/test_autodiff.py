@@ -338,7 +338,6 @@ def test_reshape_transpose_broadcast_to(backend, rng):
     np.testing.assert_array_equal(to_np(ad.broadcast_to(const(y), (2, 3, 4))), np.broadcast_to(y, (2, 3, 4)))
     check_gradients(lambda t: ad.broadcast_to(t, (2, 3, 4)), y)
 
-@pytest.mark.xfail(strict=True, reason='inverse permutation of negative axes')
 
 def test_transpose_with_negative_axes(backend, rng):
     x = rng.normal(size=(2, 3, 4))

@@ -556,7 +556,7 @@ def transpose(x, axes=None):
     xd = raw(x)
     if axes is None:
         axes = tuple(reversed(range(xd.ndim)))
-    axes = tuple(axes)
+    axes = tuple(int(a) % xd.ndim for a in axes)
     inverse = tuple(_argsort(axes))
     return _record(xd.transpose(axes), (x,), lambda dy, needs: (dy.transpose(inverse),))
 
