@@ -7,6 +7,8 @@ says the input wants none). `gradients` walks the tape in reverse topological or
 import contextlib
 import threading
 
+import numpy
+
 from . import selection
 
 
@@ -672,8 +674,11 @@ def repeat(x, repeats, axis):
 
 
 def pad(x, pad_width, value=0):
+    """Constant padding; pad_width as numpy.pad takes it (an int, one pair, or one pair per axis)."""
     xp = _xp()
     xd = raw(x)
+    pad_width = tuple(tuple(int(n) for n in pair)
+                      for pair in numpy.broadcast_to(numpy.asarray(pad_width), (xd.ndim, 2)))
     out = xp.pad(xd, pad_width, mode='constant', constant_values=value)
     index = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, xd.shape))
     return _record(out, (x,), lambda dy, needs: (dy[index],))
