@@ -395,7 +395,7 @@ def test_getitem_with_a_tensor_index(backend):
     ([[0, 1], [1, 1]], 0),
     ([2, 2, 1], 1),
     ([[1, 1], [0, 2]], 1),
-    pytest.param([[1, 1], [0, 2]], -1, marks=pytest.mark.xfail(strict=True, reason='negative axis')),
+    ([[1, 1], [0, 2]], -1),
     ([3, 0, 3], -2),
     (1, 0),
 ], ids=str)

@@ -607,6 +607,7 @@ def gather(x, indices, axis=0):
     """x taken at integer `indices` along `axis` (K.gather, Embedding lookup)."""
     xp = _xp()
     xd, idx = raw(x), raw(indices)
+    axis = axis % xd.ndim
     out = xp.take(xd, idx, axis=axis)
 
     def vjp(dy, needs):
