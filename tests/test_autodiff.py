@@ -672,6 +672,9 @@ def test_unbroadcast(backend):
 FLOAT32_OPS = {
     'add_scalar': lambda t: t + 1.5, 'rsub_scalar': lambda t: 1.5 - t,
     'mul_numpy_scalar': lambda t: t * np.float64(0.5), 'div_scalar': lambda t: t / 3.0,
+    'add_numpy_array': lambda t: t + np.array([0.5, 1.0, 2.0]), 'matmul_numpy': lambda t: t @ np.eye(3),
+    'where_numpy': lambda t: ad.where(ad.raw(t) > 1, np.float64(0.5), t),
+    'clip_numpy_bounds': lambda t: ad.clip(t, np.float64(0.2), np.float64(1.0)),
     'rdiv_scalar': lambda t: 3.0 / t, 'pow_scalar': lambda t: t ** 2.0, 'rpow_scalar': lambda t: 2.0 ** t,
     'rpow_int': lambda t: 2 ** t, 'maximum_scalar': lambda t: ad.maximum(t, 0.0),
     'minimum_scalar': lambda t: ad.minimum(0.25, t), 'where_scalar': lambda t: ad.where(ad.raw(t) > 1, t, 0.5),
@@ -688,9 +691,7 @@ FLOAT32_OPS = {
 }
 
 
-@pytest.mark.parametrize('name', [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason='float64 leaks in'))
-    if n in ('mul_numpy_scalar', 'rpow_int', 'rpow_scalar') else n for n in sorted(FLOAT32_OPS)])
+@pytest.mark.parametrize('name', sorted(FLOAT32_OPS))
 def test_float32_stays_float32_forward_and_backward(backend, name):
     v = var([[0.5, 1.5, 2.0], [1.25, 0.75, 3.0]], np.float32)
     out = FLOAT32_OPS[name](v)

@@ -5,6 +5,7 @@ gradient, records a VJP closure: `vjp(dy, needs) -> one gradient per input` (Non
 says the input wants none). `gradients` walks the tape in reverse topological order.
 """
 import contextlib
+import math
 import threading
 
 import numpy
@@ -221,8 +222,28 @@ def unbroadcast(grad, shape):
 # ---------------------------------------------------------------------------------------------
 # Elementwise binary primitives
 
-def _binary(a, b, forward, grad_a, grad_b):
+def _operands(a, b):
+    """The raw arrays of a binary operation; as in TensorFlow, an operand that is not a Tensor (a
+    NumPy scalar or array) takes the other operand's float dtype and moves to its backend, so
+    float32 stays float32. Python numbers stay as they are: they never widen an array."""
     ad, bd = raw(a), raw(b)
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        bd = _like(bd, ad)
+    elif isinstance(b, Tensor) and not isinstance(a, Tensor):
+        ad = _like(ad, bd)
+    return ad, bd
+
+
+def _like(value, reference):
+    if type(value) in (bool, int, float):
+        return value
+    xp = _xp()
+    dtype = reference.dtype if xp.issubdtype(reference.dtype, xp.floating) else None
+    return xp.asarray(value, dtype=dtype)
+
+
+def _binary(a, b, forward, grad_a, grad_b):
+    ad, bd = _operands(a, b)
     out = forward(ad, bd)
 
     def vjp(dy, needs):
@@ -257,8 +278,10 @@ def power(a, b):
         return dy * y * x ** (y - 1)
 
     def grad_exponent(dy, x, y, o):
-        safe = xp.where(x > 0, x, 1)
-        return dy * o * xp.log(safe)
+        # d(x**y)/dy = x**y log(x), taken as 0 where x <= 0 (no real log), as TensorFlow does
+        if not hasattr(x, 'shape'):
+            return dy * o * (math.log(x) if x > 0 else 0.0)
+        return dy * o * xp.where(x > 0, xp.log(xp.where(x > 0, x, 1)), 0)
     return _binary(a, b, lambda x, y: x ** y, grad_base, grad_exponent)
 
 
@@ -279,7 +302,7 @@ def minimum(a, b):
 
 
 def _compare(name, a, b):
-    return Tensor(getattr(_xp(), name)(raw(a), raw(b)))
+    return Tensor(getattr(_xp(), name)(*_operands(a, b)))
 
 
 def equal(a, b):
@@ -292,14 +315,15 @@ def not_equal(a, b):
 
 def where(condition, a, b):
     """Elementwise select: a where condition holds, else b."""
-    cond = raw(condition)
     xp = _xp()
+    cond = xp.asarray(raw(condition))
+    ad, bd = _operands(a, b)
 
     def vjp(dy, needs):
-        ga = unbroadcast(xp.where(cond, dy, 0), _shape_of(raw(a))) if needs[0] else None
-        gb = unbroadcast(xp.where(cond, 0, dy), _shape_of(raw(b))) if needs[1] else None
+        ga = unbroadcast(xp.where(cond, dy, 0), _shape_of(ad)) if needs[0] else None
+        gb = unbroadcast(xp.where(cond, 0, dy), _shape_of(bd)) if needs[1] else None
         return ga, gb
-    return _record(xp.where(cond, raw(a), raw(b)), (a, b), vjp)
+    return _record(xp.where(cond, ad, bd), (a, b), vjp)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,6 +406,7 @@ def relu(x):
 def clip(x, low, high):
     """Clip to [low, high]; the gradient passes where low <= x <= high."""
     xp = _xp()
+    low, high = _like(raw(low), raw(x)), _like(raw(high), raw(x))
     return _unary(x, lambda a: xp.clip(a, low, high),
                   lambda dy, a, o: _gate(dy, (a >= low) & (a <= high)))
 
@@ -516,8 +541,8 @@ def log_softmax(x, axis=-1):
 # Linear algebra
 
 def matmul(a, b):
-    """NumPy matmul semantics (batched over leading axes, 1-D operands promoted)."""
-    ad, bd = raw(a), raw(b)
+    """NumPy matmul semantics for operands of rank >= 2 (batched, broadcast over leading axes)."""
+    ad, bd = _operands(a, b)
     if ad.ndim < 2 or bd.ndim < 2:
         raise ValueError(f"matmul needs operands of rank >= 2; received shapes {ad.shape} and {bd.shape}.")
     xp = _xp()
@@ -532,7 +557,7 @@ def matmul(a, b):
 
 def tensordot_last(x, w):
     """Contract the last axis of x (any rank) with the first axis of the 2-D w: Keras' K.dot."""
-    xd, wd = raw(x), raw(w)
+    xd, wd = _operands(x, w)
     lead = xd.shape[:-1]
     flat = xd.reshape(-1, xd.shape[-1])
     out = (flat @ wd).reshape(lead + (wd.shape[1],))
