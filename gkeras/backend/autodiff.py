@@ -740,7 +740,7 @@ def gradients(loss, variables, output_gradient=None):
     grads = {}
     if loss.requires_grad:
         grads[id(loss)] = (xp.ones_like(loss.data) if output_gradient is None
-                           else xp.asarray(raw(output_gradient), dtype=loss.dtype))
+                           else xp.array(raw(output_gradient), dtype=loss.dtype))
         wanted = {id(v) for v in variables}
         for node in reversed(_topological_order(loss)):
             grad = grads.get(id(node))
@@ -753,9 +753,25 @@ def gradients(loss, variables, output_gradient=None):
             for parent, g in zip(parents, node._vjp(grad, needs)):
                 if parent is None or g is None:
                     continue
+                if g.dtype != parent.dtype:
+                    g = g.astype(parent.dtype)
                 key = id(parent)
                 if key in grads:
                     grads[key] = grads[key] + g
                 else:
                     grads[key] = g
-    return [grads[id(v)] if id(v) in grads else xp.zeros_like(raw(v)) for v in variables]
+    return _independent([grads[id(v)] if id(v) in grads else xp.zeros_like(raw(v))
+                         for v in variables])
+
+
+def _independent(arrays):
+    """Copy views (VJPs return broadcast or shared views of dy) so that each returned gradient
+    owns its memory: an optimizer may update one in place without touching another."""
+    seen = set()
+    out = []
+    for a in arrays:
+        if a.base is not None or id(a) in seen:
+            a = a.copy()
+        seen.add(id(a))
+        out.append(a)
+    return out
