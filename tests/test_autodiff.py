@@ -237,6 +237,14 @@ def test_reduction_gradient_on_noncontiguous_input(backend, rng, name):
     check_gradients(lambda t: op(t, 1), rng.uniform(0.5, 1.5, (3, 4)), noncontiguous=True)
 
 
+def test_integer_reductions_keep_their_dtype(backend):
+    counts = const(np.array([[1, 2, 3], [4, 5, 6]], np.int32))
+    assert ad.reduce_sum(counts).dtype == np.int32 and int(ad.reduce_sum(counts)) == 21
+    assert ad.reduce_prod(counts, 1).dtype == np.int32
+    np.testing.assert_array_equal(to_np(ad.reduce_prod(counts, 1)), [6, 120])
+    assert ad.reduce_max(counts, 0).dtype == np.int32
+
+
 def test_max_and_min_share_the_gradient_equally_among_ties(backend):
     weights = np.array([1.0, 2.0, 4.0])
     x = [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [5.0, -1.0, 0.0]]
@@ -257,6 +265,16 @@ def test_prod_gradient_with_zeros(backend):
     np.testing.assert_array_equal(g, [[0, 30], [0, 0]])
     # the product is linear in each entry, so central differences are exact even at zeros
     check_gradients(lambda t: ad.reduce_prod(t, axis=0), np.array(x))
+
+
+@pytest.mark.parametrize('axis', [0, 1, 2, -1])
+def test_cumsum_value_and_gradient(backend, rng, axis):
+    x = rng.normal(size=(3, 4, 2))
+    np.testing.assert_allclose(to_np(ad.cumsum(const(x), axis)), np.cumsum(x, axis=axis), rtol=1e-12)
+    check_gradients(lambda t: ad.cumsum(t, axis), x)
+    check_gradients(lambda t: ad.cumsum(t, axis), x, noncontiguous=True)
+    counts = np.array([[1, 2], [3, 4]], np.int32)
+    assert ad.cumsum(const(counts), axis % 2).dtype == np.int32
 
 
 @pytest.mark.parametrize('axis', [0, 1, -1, (0, 2)], ids=str)
@@ -691,6 +709,7 @@ FLOAT32_OPS = {
     'gather': lambda t: ad.gather(t, selection.active().asarray(np.array([1, 1])), 1),
     'pad': lambda t: ad.pad(t, ((1, 0), (0, 1)), 0.5), 'tile': lambda t: ad.tile(t, (2, 1)),
     'repeat': lambda t: ad.repeat(t, 2, 0), 'stack': lambda t: ad.stack([t, t]),
+    'cumsum': lambda t: ad.cumsum(t, 1),
 }
 
 
@@ -709,7 +728,7 @@ def test_every_primitive_is_covered():
         'no_grad', 'tape_enabled', 'Tensor', 'Variable', 'raw', 'constant', 'as_tensor', 'unbroadcast',
         'add', 'subtract', 'multiply', 'divide', 'power', 'maximum', 'minimum', 'equal', 'not_equal',
         'where', 'negative', 'exp', 'log', 'sqrt', 'square', 'absolute', 'sign', 'round_', 'sin', 'cos',
-        'tanh', 'sigmoid', 'softplus', 'relu', 'clip', 'cast', 'reduce_sum', 'reduce_mean',
+        'tanh', 'sigmoid', 'softplus', 'relu', 'clip', 'cast', 'cumsum', 'reduce_sum', 'reduce_mean',
         'reduce_max', 'reduce_min', 'reduce_prod', 'logsumexp', 'softmax', 'log_softmax', 'matmul',
         'tensordot_last', 'reshape', 'transpose', 'broadcast_to', 'getitem', 'gather', 'concatenate',
         'stack', 'tile', 'repeat', 'pad', 'gradients',

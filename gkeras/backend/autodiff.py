@@ -162,7 +162,7 @@ class Variable(Tensor):
 
     def assign(self, value):
         """Overwrite the value in place, keeping shape and dtype (raises ValueError on a shape change)."""
-        value = raw(value)
+        value = selection.active().asarray(raw(value))
         if tuple(value.shape) != self.shape:
             raise ValueError(f"Variable {self.name!r}: cannot assign a value of shape "
                              f"{tuple(value.shape)}; expected shape {self.shape}.")
@@ -437,10 +437,15 @@ def _keep_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _integer_dtype(a):
+    """An integer array's own dtype (NumPy would widen int32 sums to int64; TensorFlow does not)."""
+    return a.dtype if a.dtype.kind in 'iu' else None
+
+
 def reduce_sum(x, axis=None, keepdims=False):
     xd = raw(x)
     axes = _normalize_axes(axis, xd.ndim)
-    out = xd.sum(axis=axes, keepdims=keepdims)
+    out = xd.sum(axis=axes, keepdims=keepdims, dtype=_integer_dtype(xd))
     shape = xd.shape
 
     def vjp(dy, needs):
@@ -470,9 +475,8 @@ def _reduce_extreme(x, axis, keepdims, name):
 
     def vjp(dy, needs):
         # Ties share the gradient equally, as TensorFlow's reduce_max does.
-        hits = (xd == kept)
-        share = hits / hits.sum(axis=axes, keepdims=True)
-        return ((dy.reshape(kept.shape) * share).astype(xd.dtype, copy=False),)
+        hits = (xd == kept).astype(dy.dtype)
+        return (dy.reshape(kept.shape) * hits / hits.sum(axis=axes, keepdims=True),)
     return _record(out, (x,), vjp)
 
 
@@ -487,7 +491,7 @@ def reduce_min(x, axis=None, keepdims=False):
 def reduce_prod(x, axis=None, keepdims=False):
     xd = raw(x)
     axes = _normalize_axes(axis, xd.ndim)
-    kept = xd.prod(axis=axes, keepdims=True)
+    kept = xd.prod(axis=axes, keepdims=True, dtype=_integer_dtype(xd))
     out = kept if keepdims else kept.reshape([n for i, n in enumerate(xd.shape) if i not in axes])
 
     def vjp(dy, needs):
@@ -499,6 +503,19 @@ def reduce_prod(x, axis=None, keepdims=False):
         product_of_nonzero = safe.prod(axis=axes, keepdims=True)
         others = xp.where(zero, product_of_nonzero * (zeros_in_slice == 1), kept / safe)
         return (dy.reshape(kept.shape) * others,)
+    return _record(out, (x,), vjp)
+
+
+def cumsum(x, axis=0):
+    """Cumulative sum along axis; its VJP is the reversed cumulative sum of dy."""
+    xp = _xp()
+    xd = raw(x)
+    axis = axis % xd.ndim
+    out = xp.cumsum(xd, axis=axis, dtype=_integer_dtype(xd))
+
+    def vjp(dy, needs):
+        backwards = (slice(None),) * axis + (slice(None, None, -1),)
+        return (xp.cumsum(dy[backwards], axis=axis)[backwards],)
     return _record(out, (x,), vjp)
 
 
@@ -615,17 +632,25 @@ def getitem(x, index):
     def vjp(dy, needs):
         xp = _xp()
         grad = xp.zeros(xd.shape, dtype=dy.dtype)
-        if _is_basic_index(index):
-            grad[index] = dy
-        else:
+        if _may_repeat(index):
             xp.add.at(grad, index, dy)
+        else:
+            grad[index] = dy
         return (grad,)
     return _record(out, (x,), vjp)
 
 
-def _is_basic_index(index):
+def _may_repeat(index):
+    """True when the index holds integer arrays (or lists), which may pick an element twice;
+    slices, ints, None, Ellipsis and boolean masks select each element at most once."""
     parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+    for part in parts:
+        if isinstance(part, list):
+            return True
+        dtype = getattr(part, 'dtype', None)
+        if dtype is not None and getattr(part, 'ndim', 0) > 0 and dtype.kind in 'iu':
+            return True
+    return False
 
 
 def gather(x, indices, axis=0):
