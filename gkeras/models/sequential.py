@@ -50,7 +50,11 @@ class Sequential(Model):
                                       name=f'{layer.name}_input'))
         self._stack.append(layer)
         if self.outputs:
-            self._connect(layer)
+            try:
+                self._connect(layer)
+            except Exception:
+                self._stack.pop()  # a layer that does not fit leaves the model as it was
+                raise
         self.built = bool(self.outputs)
 
     def _set_input(self, tensor):
