@@ -33,7 +33,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     """Mean over the last axis of (y_pred > threshold) == y_true."""
     y_true, y_pred = _arrays(y_true, y_pred)
     predicted = (y_pred > threshold).astype(y_pred.dtype)
-    return _result((y_true == predicted).mean(axis=-1))
+    return ad.Tensor((y_true == predicted).astype(K.floatx()).mean(axis=-1))
 
 
 def categorical_accuracy(y_true, y_pred):
