@@ -183,6 +183,14 @@ def test_masked_gradients_do_not_turn_infinities_into_nan(backend):
             np.testing.assert_array_equal(g, expected, err_msg=name)
 
 
+@pytest.mark.filterwarnings('error::RuntimeWarning')
+def test_infinite_gradients_at_zero_are_quiet(backend):
+    (g,) = grads_of(lambda t: ad.reduce_sum(ad.sqrt(t)), [0.0, 4.0])
+    np.testing.assert_array_equal(g, [np.inf, 0.25])
+    (g,) = grads_of(lambda t: ad.reduce_sum(ad.sqrt(ad.clip(t, 0.0, np.inf))), [-1.0, 0.0])
+    np.testing.assert_array_equal(g, [0.0, np.inf])
+
+
 def test_sign_and_round_values_and_no_gradient(backend):
     x = np.array([-2.5, -1.5, -0.5, 0.0, 0.5, 1.5, 2.5, 2.6])
     np.testing.assert_array_equal(to_np(ad.sign(const(x))), [-1, -1, -1, 0, 1, 1, 1, 1])

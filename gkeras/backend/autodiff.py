@@ -345,11 +345,18 @@ def exp(x):
 
 
 def log(x):
-    return _unary(x, _xp().log, lambda dy, a, o: dy / a)
+    return _unary(x, _xp().log, lambda dy, a, o: _quiet_divide(dy, a))
 
 
 def sqrt(x):
-    return _unary(x, _xp().sqrt, lambda dy, a, o: dy / (2 * o))
+    return _unary(x, _xp().sqrt, lambda dy, a, o: _quiet_divide(dy, 2 * o))
+
+
+def _quiet_divide(a, b):
+    """a / b where b may be 0: the infinite gradient is the answer (as in TensorFlow), so NumPy's
+    divide-by-zero warning is noise."""
+    with numpy.errstate(divide='ignore', invalid='ignore'):
+        return a / b
 
 
 def square(x):
