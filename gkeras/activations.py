@@ -3,7 +3,7 @@ from . import backend as K
 
 
 def relu(x, alpha=0., max_value=None, threshold=0.):
-    """Rectified linear unit: x above `threshold`, `alpha * (x - threshold)` below, capped at `max_value`."""
+    """x above `threshold` (0 below it), capped at `max_value`, minus alpha * relu(threshold - x)."""
     return K.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
 
 
@@ -11,23 +11,13 @@ def elu(x, alpha=1.0):
     return K.elu(x, alpha)
 
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
 def selu(x):
-    """Scaled ELU with the self-normalizing constants of Klambauer et al. (2017).
-
-    Composed here rather than taken from K.selu, whose gradient at exactly 0 is alpha * scale
-    (Keras 2.2's elu-based form); tf_keras 2.21 uses tf.nn.selu, whose gradient there is `scale`.
-    """
-    return K.switch(K.greater_equal(x, 0.), x, K.elu(x, _SELU_ALPHA)) * _SELU_SCALE
+    """Scaled ELU with the self-normalizing constants of Klambauer et al. (2017)."""
+    return K.selu(x)
 
 
 def softmax(x, axis=-1):
     """Softmax over `axis` (an int or a tuple of ints); a 1-D input is rejected, as in tf.keras."""
-    if K.ndim(x) <= 1:
-        raise ValueError(f"Cannot apply softmax to a tensor that is 1D. Received: shape={K.int_shape(x)}.")
     return K.softmax(x, axis=axis)
 
 

@@ -102,14 +102,26 @@ _CONSTRAINTS = {
 
 
 def serialize(constraint):
-    """The Keras 2 config dict: {'class_name': 'MaxNorm', 'config': {...}}."""
+    """Keras 2 form: {'class_name': 'MaxNorm', 'config': {...}}.
+
+    None stays None; a plain function is saved by its name.
+    """
     if constraint is None:
         return None
-    return {'class_name': type(constraint).__name__, 'config': constraint.get_config()}
+    if hasattr(constraint, 'get_config'):
+        return {'class_name': type(constraint).__name__, 'config': constraint.get_config()}
+    if hasattr(constraint, '__name__'):
+        return constraint.__name__
+    raise ValueError(f"Cannot serialize constraint {constraint!r}: "
+                     "it has neither get_config nor __name__.")
 
 
 def deserialize(config, custom_objects=None):
     """A constraint from a {'class_name', 'config'} dict."""
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        config = {'class_name': config, 'config': {}}
     class_name = config.get('class_name')
     arguments = dict(config.get('config') or {})
     if custom_objects and class_name in custom_objects:
@@ -129,7 +141,7 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        return deserialize({'class_name': identifier, 'config': {}})
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret constraint identifier: {identifier!r}.")

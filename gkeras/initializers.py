@@ -159,15 +159,16 @@ class VarianceScaling(Initializer):
 
     def __init__(self, scale=1.0, mode='fan_in', distribution='normal', seed=None):
         if scale <= 0.:
-            raise ValueError(f"VarianceScaling: `scale` must be a positive float. Received: scale={scale!r}")
+            raise ValueError("VarianceScaling: `scale` must be a positive float. "
+                             f"Received: scale={scale!r}")
         mode = str(mode).lower()
         if mode not in self._MODES:
             raise ValueError(f"VarianceScaling: `mode` must be one of {self._MODES}. "
                              f"Received: mode={mode!r}")
         distribution = str(distribution).lower()
         if distribution not in self._DISTRIBUTIONS:
-            raise ValueError(f"VarianceScaling: `distribution` must be one of {self._DISTRIBUTIONS}. "
-                             f"Received: distribution={distribution!r}")
+            raise ValueError(f"VarianceScaling: `distribution` must be one of "
+                             f"{self._DISTRIBUTIONS}. Received: distribution={distribution!r}")
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
@@ -194,7 +195,7 @@ class VarianceScaling(Initializer):
 
 
 class Orthogonal(Initializer):
-    """A (semi-)orthogonal matrix times `gain`; an nD shape is (prod(shape[:-1]), shape[-1]) reshaped."""
+    """`gain` times a (semi-)orthogonal matrix of shape (prod(shape[:-1]), shape[-1]), reshaped."""
 
     def __init__(self, gain=1., seed=None):
         self.gain = gain
@@ -203,8 +204,8 @@ class Orthogonal(Initializer):
     def __call__(self, shape, dtype=None):
         shape = tuple(shape)
         if len(shape) < 2:
-            raise ValueError("Orthogonal: the tensor to initialize must be at least two-dimensional. "
-                             f"Received: shape={shape}")
+            raise ValueError("Orthogonal: the tensor to initialize must be at least "
+                             f"two-dimensional. Received: shape={shape}")
         xp = selection.active().xp
         dtype = _dtype(dtype)
         num_rows = math.prod(shape[:-1])
@@ -292,12 +293,26 @@ _INITIALIZERS = {
 
 
 def serialize(initializer):
-    """The Keras 2 config dict: {'class_name': 'VarianceScaling', 'config': {...}}."""
-    return {'class_name': type(initializer).__name__, 'config': initializer.get_config()}
+    """Keras 2 form: {'class_name': 'VarianceScaling', 'config': {...}}.
+
+    None stays None; a plain function is saved by its name.
+    """
+    if initializer is None:
+        return None
+    if hasattr(initializer, 'get_config'):
+        return {'class_name': type(initializer).__name__, 'config': initializer.get_config()}
+    if hasattr(initializer, '__name__'):
+        return initializer.__name__
+    raise ValueError(f"Cannot serialize initializer {initializer!r}: "
+                     "it has neither get_config nor __name__.")
 
 
 def deserialize(config, custom_objects=None):
     """An initializer from a {'class_name', 'config'} dict (Keras 2 or tf.keras 2.x names)."""
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        config = {'class_name': config, 'config': {}}
     class_name = config.get('class_name')
     arguments = config.get('config') or {}
     if custom_objects and class_name in custom_objects:
@@ -317,7 +332,7 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        return deserialize({'class_name': identifier, 'config': {}})
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}.")

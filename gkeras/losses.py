@@ -68,7 +68,7 @@ def categorical_hinge(y_true, y_pred):
 
 
 def logcosh(y_true, y_pred):
-    """mean(log(cosh(y_pred - y_true))), computed as x + softplus(-2x) - log(2) to avoid overflow."""
+    """mean(log(cosh(y_pred - y_true))), as x + softplus(-2x) - log(2) so cosh cannot overflow."""
     y_true, y_pred = _prepare(y_true, y_pred)
     x = y_pred - y_true
     return K.mean(x + K.softplus(-2. * x) - math.log(2.), axis=-1)
@@ -175,7 +175,7 @@ def _from_class_config(class_name, config):
 
 
 def deserialize(name, custom_objects=None):
-    """The loss called `name`; a {'class_name', 'config'} dict of a tf.keras loss class also works."""
+    """The loss called `name`, or the one a tf.keras loss-class config names."""
     if isinstance(name, dict):
         class_name, config = name.get('class_name'), name.get('config')
         if custom_objects and class_name in custom_objects:

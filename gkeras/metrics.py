@@ -83,7 +83,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 
 def cosine_proximity(y_true, y_pred, axis=-1):
-    """Cosine similarity of y_true and y_pred along `axis` (tf.keras' metric: +1 = same direction)."""
+    """Cosine similarity along `axis`, +1 for the same direction (tf.keras' metric sign)."""
     return -losses.cosine_proximity(y_true, y_pred, axis=axis)
 
 

@@ -28,7 +28,9 @@ def _check(owner, name, value, low=0., high=None, high_open=False):
     if ok and high is not None:
         ok = value < high if high_open else value <= high
     if not ok:
-        bound = '' if high is None else (f' and below {high}' if high_open else f' and at most {high}')
+        bound = ''
+        if high is not None:
+            bound = f' and below {high}' if high_open else f' and at most {high}'
         raise ValueError(f"{owner}: `{name}` must be a number of at least {low}{bound}. "
                          f"Received: {name}={value!r}")
     return value
@@ -48,9 +50,9 @@ class Optimizer:
             lr = kwargs.pop('learning_rate')
         unknown = sorted(set(kwargs) - {'clipnorm', 'clipvalue'})
         if unknown:
-            raise TypeError(f"{owner}: unexpected keyword argument(s) {', '.join(map(repr, unknown))}. "
-                            "Allowed besides the optimizer's own arguments: learning_rate, clipnorm, "
-                            "clipvalue.")
+            raise TypeError(f"{owner}: unexpected keyword argument(s) "
+                            f"{', '.join(map(repr, unknown))}. Allowed besides the optimizer's own "
+                            "arguments: learning_rate, clipnorm, clipvalue.")
         for name in ('clipnorm', 'clipvalue'):
             if kwargs.get(name) is not None:
                 setattr(self, name, _check(owner, name, kwargs[name]))
@@ -115,7 +117,7 @@ class Optimizer:
 
     @property
     def weights(self):
-        """[iterations] + optimizer-wide variables + slots, slot kind by slot kind (Keras 2.2 order)."""
+        """[iterations] + optimizer-wide variables + slots, kind by kind (Keras 2.2's order)."""
         slots = [self._slots[id(p)][1][name] for name in self._slot_names for p in self._params]
         return [self.iterations] + self._global_weights() + slots
 
@@ -142,7 +144,8 @@ class Optimizer:
             value = backend.asarray(value)
             if tuple(value.shape) != variable.shape:
                 raise ValueError(f"{type(self).__name__}.set_weights: {variable.name} has shape "
-                                 f"{variable.shape}; received an array of shape {tuple(value.shape)}.")
+                                 f"{variable.shape}; received an array of shape "
+                                 f"{tuple(value.shape)}.")
             variable.data[...] = value.astype(variable.dtype, copy=False)
 
     # ----------------------------------------------------------------------------------------
@@ -180,7 +183,8 @@ class Optimizer:
         if len(params) != len(grads):
             raise ValueError(f"{type(self).__name__}.apply_gradients: {len(params)} params but "
                              f"{len(grads)} gradients.")
-        if len(params) != len(self._params) or any(a is not b for a, b in zip(params, self._params)):
+        if len(params) != len(self._params) or any(
+                a is not b for a, b in zip(params, self._params)):
             self.build(params)
         with ad.no_grad():
             self._before_step()
@@ -312,7 +316,8 @@ class Adadelta(Optimizer):
         accumulator, delta_accumulator = slots['accumulator'], slots['delta_accumulator']
         accumulator *= self.rho
         accumulator += (1. - self.rho) * xp.square(grad)
-        delta = xp.sqrt(delta_accumulator + self.epsilon) * grad / xp.sqrt(accumulator + self.epsilon)
+        delta = (xp.sqrt(delta_accumulator + self.epsilon) * grad
+                 / xp.sqrt(accumulator + self.epsilon))
         delta_accumulator *= self.rho
         delta_accumulator += (1. - self.rho) * xp.square(delta)
         param -= c['lr'] * delta
@@ -418,8 +423,9 @@ class Nadam(Optimizer):
         return [self.m_schedule]
 
     def _momentum_cache(self, t, dtype):
+        exponent = t * dtype.type(self.schedule_decay)
         return dtype.type(self.beta_1) * (
-            dtype.type(1) - dtype.type(0.5) * _xp().power(dtype.type(0.96), t * dtype.type(self.schedule_decay)))
+            dtype.type(1) - dtype.type(0.5) * _xp().power(dtype.type(0.96), exponent))
 
     def _before_step(self):
         schedule = self.m_schedule.data
@@ -490,7 +496,8 @@ def _from_tf_keras(cls, config):
             continue
         value = config.pop(key)
         if neutral is not None and value not in neutral:
-            raise ValueError(f"{cls.__name__}: the tf.keras option {key}={value!r} is not supported.")
+            raise ValueError(f"{cls.__name__}: the tf.keras option {key}={value!r} "
+                             "is not supported.")
     return config
 
 
@@ -500,7 +507,7 @@ def serialize(optimizer):
 
 
 def deserialize(config, custom_objects=None):
-    """An optimizer from {'class_name', 'config'} (Keras 2 or tf.keras 2.x); names case-insensitive."""
+    """An optimizer from {'class_name', 'config'} (Keras 2 or tf.keras 2.x; any letter case)."""
     class_name = config.get('class_name')
     arguments = config.get('config') or {}
     if custom_objects and class_name in custom_objects:

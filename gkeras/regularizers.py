@@ -1,4 +1,4 @@
-"""Keras 2 weight regularizers: `reg(weight)` -> a scalar Tensor added to the loss (differentiable)."""
+"""Keras 2 weight regularizers: `reg(weight)` -> a differentiable scalar Tensor for the loss."""
 import numbers
 
 from . import backend as K
@@ -24,7 +24,8 @@ class L1L2(Regularizer):
     def __init__(self, l1=0., l2=0.):
         for name, value in (('l1', l1), ('l2', l2)):
             if not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"L1L2: `{name}` must be a non-negative number. Received: {name}={value!r}")
+                raise ValueError(f"L1L2: `{name}` must be a non-negative number. "
+                                 f"Received: {name}={value!r}")
         self.l1 = float(l1)
         self.l2 = float(l2)
 
@@ -71,19 +72,33 @@ _REGULARIZERS = {
 
 
 def serialize(regularizer):
-    """The Keras 2 config dict: {'class_name': 'L1L2', 'config': {'l1': .., 'l2': ..}}."""
+    """Keras 2 form: {'class_name': 'L1L2', 'config': {'l1': .., 'l2': ..}}.
+
+    None stays None; a plain function is saved by its name.
+    """
     if regularizer is None:
         return None
-    return {'class_name': type(regularizer).__name__, 'config': regularizer.get_config()}
+    if hasattr(regularizer, 'get_config'):
+        return {'class_name': type(regularizer).__name__, 'config': regularizer.get_config()}
+    if hasattr(regularizer, '__name__'):
+        return regularizer.__name__
+    raise ValueError(f"Cannot serialize regularizer {regularizer!r}: "
+                     "it has neither get_config nor __name__.")
 
 
 def deserialize(config, custom_objects=None):
     """A regularizer from a {'class_name', 'config'} dict (Keras 2 or tf.keras 2.x names)."""
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        config = {'class_name': config, 'config': {}}
     class_name = config.get('class_name')
     arguments = dict(config.get('config') or {})
     if custom_objects and class_name in custom_objects:
         factory = custom_objects[class_name]
-        return factory.from_config(arguments) if hasattr(factory, 'from_config') else factory(**arguments)
+        if hasattr(factory, 'from_config'):
+            return factory.from_config(arguments)
+        return factory(**arguments)
     if class_name not in _REGULARIZERS:
         raise ValueError(f"Unknown regularizer: {class_name!r}. "
                          f"Expected one of: {', '.join(sorted(_REGULARIZERS))}.")
@@ -97,7 +112,7 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        return deserialize({'class_name': identifier, 'config': {}})
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}.")

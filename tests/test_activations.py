@@ -65,13 +65,8 @@ def test_matches_numpy_formula(backend, rng, name):
     np.testing.assert_allclose(got, reference(x.astype(np.float64)), rtol=2e-6, atol=2e-7)
 
 
-RELU6_DTYPE_BUG = pytest.mark.xfail(
-    strict=True, reason='K.relu(x, max_value=6) returns float64 for a float32 x (functions.py, reported)')
-
-
-@pytest.mark.parametrize('name,dtype', [
-    pytest.param(n, d, marks=RELU6_DTYPE_BUG) if (n, d) == ('relu_max_value', 'float32') else (n, d)
-    for n in sorted(REFERENCES) for d in ('float32', 'float64')])
+@pytest.mark.parametrize('name', sorted(REFERENCES))
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
 def test_keeps_the_input_dtype(backend, name, dtype):
     x = np.linspace(-7, 7, 12).reshape(3, 4).astype(dtype)
     assert _run(backend, REFERENCES[name][0], x).dtype == dtype

@@ -219,6 +219,16 @@ def test_get_passes_instances_and_callables_through():
         initializers.get(3)
 
 
+def test_serialize_none_and_plain_functions():
+    def my_init(shape, dtype=None):
+        return None
+
+    assert initializers.serialize(None) is None
+    assert initializers.serialize(my_init) == 'my_init'
+    assert initializers.deserialize('my_init', custom_objects={'my_init': my_init}) is my_init
+    assert type(initializers.deserialize('he_uniform')) is initializers.VarianceScaling
+
+
 def test_custom_objects():
     class MyInit(initializers.Initializer):
         def __init__(self, level=1):

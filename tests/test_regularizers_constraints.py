@@ -65,6 +65,20 @@ def test_deserialize_tf_keras_forms(config, expected):
     assert regularizers.deserialize(config).get_config() == expected
 
 
+def test_serialize_none_and_plain_functions():
+    def my_penalty(weight):
+        return 0.
+
+    assert regularizers.serialize(None) is None
+    assert regularizers.serialize(my_penalty) == 'my_penalty'
+    assert regularizers.deserialize('my_penalty', custom_objects={'my_penalty': my_penalty}) \
+        is my_penalty
+    assert constraints.serialize(None) is None
+    assert constraints.serialize(my_penalty) == 'my_penalty'
+    assert constraints.deserialize('my_penalty', custom_objects={'my_penalty': my_penalty}) \
+        is my_penalty
+
+
 def test_get_by_name_none_and_callables():
     assert regularizers.get(None) is None
     assert regularizers.get('l1').get_config() == {'l1': 0.01, 'l2': 0.}
