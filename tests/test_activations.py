@@ -1,4 +1,4 @@
-"""gkeras.activations against NumPy formulas, tf_keras 2.21 values/gradients, and finite differences."""
+"""gkeras.activations against NumPy formulas, tf_keras 2.21 values/gradients, finite differences."""
 import os
 
 import numpy as np
@@ -31,7 +31,8 @@ REFERENCES = {
     'relu': (lambda x: activations.relu(x), lambda x: np.maximum(x, 0)),
     'relu_alpha': (lambda x: activations.relu(x, alpha=0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
     'relu_max_value': (lambda x: activations.relu(x, max_value=6.0), lambda x: np.clip(x, 0, 6)),
-    'relu_max_value_3': (lambda x: activations.relu(x, max_value=1.5), lambda x: np.clip(x, 0, 1.5)),
+    'relu_max_value_3': (lambda x: activations.relu(x, max_value=1.5),
+                         lambda x: np.clip(x, 0, 1.5)),
     'relu_threshold': (lambda x: activations.relu(x, threshold=0.5), lambda x: x * (x > 0.5)),
     'relu_all': (lambda x: activations.relu(x, alpha=0.2, max_value=2.0, threshold=0.5),
                  lambda x: np.minimum(x * (x > 0.5), 2.0) - 0.2 * np.maximum(0.5 - x, 0)),
@@ -80,8 +81,8 @@ def test_matches_tf_keras_values_and_gradients(backend, keras_reference, name):
     variable = ad.Variable(backend.asarray(x))
     y = fn(variable)
     grad = ad.gradients(ad.reduce_sum(ad.multiply(y, backend.asarray(r))), [variable])[0]
-    np.testing.assert_allclose(backend.to_numpy(ad.raw(y)), keras_reference[f'activations/{name}/y'],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(backend.to_numpy(ad.raw(y)),
+                               keras_reference[f'activations/{name}/y'], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(backend.to_numpy(grad), keras_reference[f'activations/{name}/grad'],
                                rtol=1e-5, atol=1e-6)
 

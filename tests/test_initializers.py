@@ -117,7 +117,8 @@ def test_orthogonal_rejects_1d_shapes(backend):
 
 
 def test_identity(backend):
-    np.testing.assert_array_equal(_draw(backend, initializers.Identity(gain=3.), (3, 3)), 3 * np.eye(3))
+    np.testing.assert_array_equal(_draw(backend, initializers.Identity(gain=3.), (3, 3)),
+                                  3 * np.eye(3))
     np.testing.assert_array_equal(_draw(backend, initializers.Identity(), (2, 4)), np.eye(2, 4))
     with pytest.raises(ValueError, match='2D'):
         initializers.Identity()((2, 2, 2))

@@ -65,7 +65,8 @@ def test_top_k_categorical_accuracy(backend, rng):
     # default k is 5
     expected = [_in_top_k_reference(s, l, 5) for s, l in zip(scores, labels)]
     np.testing.assert_array_equal(
-        _value(backend, metrics.sparse_top_k_categorical_accuracy, labels[:, None], scores), expected)
+        _value(backend, metrics.sparse_top_k_categorical_accuracy, labels[:, None], scores),
+        expected)
 
 
 def test_top_k_counts_ties_at_the_boundary_as_hits(backend):
@@ -119,8 +120,10 @@ def test_sparse_categorical_crossentropy_metric(backend):
 def test_cosine_metric_is_the_similarity(backend, rng, name):
     # tf.keras 2.x reports the metric as +cos (the loss is -cos)
     y_true, y_pred = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
-    expected = (y_true * y_pred).sum(-1) / np.linalg.norm(y_true, axis=-1) / np.linalg.norm(y_pred, axis=-1)
-    np.testing.assert_allclose(_value(backend, metrics.get(name), y_true, y_pred), expected, rtol=1e-10)
+    norms = np.linalg.norm(y_true, axis=-1) * np.linalg.norm(y_pred, axis=-1)
+    expected = (y_true * y_pred).sum(-1) / norms
+    np.testing.assert_allclose(_value(backend, metrics.get(name), y_true, y_pred), expected,
+                               rtol=1e-10)
 
 
 def test_accuracy_results_are_floatx(backend):

@@ -1,4 +1,4 @@
-"""gkeras.optimizers: tf_keras 2.21 trajectories, in-place device updates, state, configs, errors."""
+"""gkeras.optimizers: tf_keras 2.21 trajectories, in-place updates, state, configs, errors."""
 import os
 
 import numpy as np
@@ -119,7 +119,8 @@ def test_float64_parameters_stay_float64_and_match_numpy(backend, rng):
     np.testing.assert_allclose(backend.to_numpy(w.data), expected, rtol=1e-7)
 
 
-@pytest.mark.parametrize('name', ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'])
+@pytest.mark.parametrize('name', ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax',
+                                  'nadam'])
 def test_updates_happen_in_place_and_count_iterations(backend, rng, name):
     w, b = _variables(backend, rng.normal(size=(3, 2)).astype(np.float32),
                       rng.normal(size=(2,)).astype(np.float32))
@@ -127,7 +128,8 @@ def test_updates_happen_in_place_and_count_iterations(backend, rng, name):
     before = [backend.to_numpy(a).copy() for a in arrays]
     opt = optimizers.get(name)
     for _ in range(3):
-        opt.apply_gradients([w, b], [backend.xp.ones((3, 2), 'float32'), backend.xp.ones(2, 'float32')])
+        opt.apply_gradients([w, b], [backend.xp.ones((3, 2), 'float32'),
+                                     backend.xp.ones(2, 'float32')])
     assert w.data is arrays[0] and b.data is arrays[1]
     assert w.dtype == np.float32
     assert not np.allclose(backend.to_numpy(w.data), before[0])
@@ -179,7 +181,8 @@ def test_learning_rate_is_a_synonym_of_lr():
     (optimizers.Adadelta, {'lr': 1.0, 'rho': 0.95, 'decay': 0., 'epsilon': 1e-7}),
     (optimizers.Adam, {'lr': 0.001, 'beta_1': 0.9, 'beta_2': 0.999, 'decay': 0., 'epsilon': 1e-7,
                        'amsgrad': False}),
-    (optimizers.Adamax, {'lr': 0.002, 'beta_1': 0.9, 'beta_2': 0.999, 'decay': 0., 'epsilon': 1e-7}),
+    (optimizers.Adamax, {'lr': 0.002, 'beta_1': 0.9, 'beta_2': 0.999, 'decay': 0.,
+                         'epsilon': 1e-7}),
     (optimizers.Nadam, {'lr': 0.002, 'beta_1': 0.9, 'beta_2': 0.999, 'epsilon': 1e-7,
                         'schedule_decay': 0.004}),
 ])
@@ -202,8 +205,10 @@ def test_config_round_trip_with_clipping():
 
 
 @pytest.mark.parametrize('name,cls', [('sgd', optimizers.SGD), ('SGD', optimizers.SGD),
-                                      ('rmsprop', optimizers.RMSprop), ('RMSprop', optimizers.RMSprop),
-                                      ('adagrad', optimizers.Adagrad), ('adadelta', optimizers.Adadelta),
+                                      ('rmsprop', optimizers.RMSprop),
+                                      ('RMSprop', optimizers.RMSprop),
+                                      ('adagrad', optimizers.Adagrad),
+                                      ('adadelta', optimizers.Adadelta),
                                       ('adam', optimizers.Adam), ('Adam', optimizers.Adam),
                                       ('adamax', optimizers.Adamax), ('nadam', optimizers.Nadam)])
 def test_get_by_name(name, cls):
@@ -254,7 +259,8 @@ def test_deserialize_tf_keras_configs():
                                        ('global_clipnorm', 1.0), ('centered', True)])
 def test_deserialize_rejects_unsupported_tf_keras_options(key, value):
     with pytest.raises(ValueError, match=key):
-        optimizers.deserialize({'class_name': 'RMSprop', 'config': {'learning_rate': 0.1, key: value}})
+        optimizers.deserialize({'class_name': 'RMSprop',
+                                'config': {'learning_rate': 0.1, key: value}})
 
 
 def test_unknown_keyword_arguments_raise_type_error_naming_them():
@@ -364,7 +370,8 @@ def test_set_weights_accepts_tf_keras_state_without_placeholder_slots(backend):
 def test_constraints_are_applied_after_the_step(backend):
     w = ad.Variable(backend.asarray(np.array([0.5, -0.2, 0.1], np.float32)),
                     constraint=constraints.NonNeg())
-    optimizers.SGD(lr=1.).apply_gradients([w], [backend.asarray(np.array([1., -1., 0.], np.float32))])
+    grad = backend.asarray(np.array([1., -1., 0.], np.float32))
+    optimizers.SGD(lr=1.).apply_gradients([w], [grad])
     np.testing.assert_allclose(backend.to_numpy(w.data), [0., 0.8, 0.1], rtol=1e-6)
 
 

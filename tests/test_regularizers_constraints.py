@@ -55,7 +55,8 @@ def test_regularizer_serialization_round_trip():
 
 
 @pytest.mark.parametrize('config,expected', [
-    ({'class_name': 'L2', 'config': {'l2': 0.009999999776482582}}, {'l1': 0., 'l2': 0.009999999776482582}),
+    ({'class_name': 'L2', 'config': {'l2': 0.009999999776482582}},
+     {'l1': 0., 'l2': 0.009999999776482582}),
     ({'class_name': 'L1', 'config': {'l1': 0.5}}, {'l1': 0.5, 'l2': 0.}),
     ({'module': 'keras.regularizers', 'class_name': 'L1L2', 'config': {'l1': 0.1, 'l2': 0.2},
       'registered_name': None}, {'l1': 0.1, 'l2': 0.2}),
@@ -126,7 +127,8 @@ def test_max_norm(backend, rng, axis):
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     # vectors already inside the ball only lose the epsilon
     small = (w / _norms(w, 0) * 0.5).astype(np.float32)
-    np.testing.assert_allclose(_apply(backend, constraints.MaxNorm(axis=0), small), small, rtol=1e-6)
+    np.testing.assert_allclose(_apply(backend, constraints.MaxNorm(axis=0), small), small,
+                               rtol=1e-6)
 
 
 def test_non_neg(backend, rng):
@@ -176,10 +178,10 @@ def test_constraint_serialization_round_trip(constraint):
     assert type(again) is type(constraint) and again.get_config() == constraint.get_config()
 
 
-@pytest.mark.parametrize('name,cls', [('max_norm', constraints.MaxNorm), ('non_neg', constraints.NonNeg),
-                                      ('unit_norm', constraints.UnitNorm),
-                                      ('min_max_norm', constraints.MinMaxNorm),
-                                      ('maxnorm', constraints.MaxNorm), ('MaxNorm', constraints.MaxNorm)])
+@pytest.mark.parametrize('name,cls', [
+    ('max_norm', constraints.MaxNorm), ('non_neg', constraints.NonNeg),
+    ('unit_norm', constraints.UnitNorm), ('min_max_norm', constraints.MinMaxNorm),
+    ('maxnorm', constraints.MaxNorm), ('MaxNorm', constraints.MaxNorm)])
 def test_constraint_names(name, cls):
     assert type(constraints.get(name)) is cls
 
