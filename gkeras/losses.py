@@ -11,9 +11,16 @@ from .backend import autodiff as ad
 from .backend import selection
 
 
+def _as_tensor(x):
+    """A Tensor as is; an array keeps its dtype; Python numbers and lists become floatx."""
+    if isinstance(x, ad.Tensor):
+        return x
+    return ad.as_tensor(x, None if hasattr(x, 'dtype') else K.floatx())
+
+
 def _prepare(y_true, y_pred):
     """y_pred as a Tensor and y_true cast to its dtype, as tf.keras' losses begin."""
-    y_pred = y_pred if isinstance(y_pred, ad.Tensor) else ad.as_tensor(y_pred, K.floatx())
+    y_pred = _as_tensor(y_pred)
     return K.cast(y_true, y_pred.dtype), y_pred
 
 
@@ -83,8 +90,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
-    y_pred = y_pred if isinstance(y_pred, ad.Tensor) else ad.as_tensor(y_pred, K.floatx())
-    return K.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+    return K.sparse_categorical_crossentropy(y_true, _as_tensor(y_pred), from_logits=from_logits,
+                                             axis=axis)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0., axis=-1):

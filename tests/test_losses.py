@@ -100,6 +100,19 @@ def test_matches_numpy_formula(backend, rng, name, shape):
                                rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.parametrize('name', ['mean_squared_error', 'categorical_crossentropy', 'hinge',
+                                  'sparse_categorical_crossentropy'])
+def test_plain_arrays_and_lists_are_accepted(backend, name):
+    fn = losses.get(name)
+    y_true = [0, 1] if name == 'sparse_categorical_crossentropy' else [[0., 1.], [1., 0.]]
+    y_pred = np.array([[0.3, 0.7], [0.6, 0.4]])
+    out = fn(backend.asarray(np.array(y_true)), backend.asarray(y_pred))
+    assert out.dtype == np.float64 and out.shape == (2,)
+    assert fn(y_true, [[0.3, 0.7], [0.6, 0.4]]).dtype == np.float32
+    np.testing.assert_allclose(backend.to_numpy(ad.raw(out)),
+                               backend.to_numpy(ad.raw(fn(y_true, y_pred))), rtol=1e-12)
+
+
 def test_sparse_categorical_crossentropy_matches_numpy(backend, rng):
     probs = _softmax(rng.normal(size=(7, 5)))
     labels = rng.integers(0, 5, size=7)
