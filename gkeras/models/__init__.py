@@ -1,4 +1,5 @@
-"""gkeras.models: Sequential, Model (functional)."""
+"""gkeras.models: Sequential, Model (functional), and loading them from configs and files."""
 from .functional import Network
 from .sequential import Sequential
 from .training import Model
+from .saving import load_model, model_from_config, model_from_json, model_from_yaml, save_model

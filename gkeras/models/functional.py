@@ -239,6 +239,38 @@ class Network(Layer):
         from .saving import network_config
         return network_config(self)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild the graph (shared layers, nested models) from a Keras 2 / tf.keras config."""
+        from .saving import network_from_config
+        return network_from_config(cls, config, custom_objects)
+
+    # ------------------------------------------------------------------ files
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Config, weights, training config and optimizer state in one Keras 2 HDF5 file."""
+        from .saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """The weights of every layer, in the Keras 2 HDF5 layout."""
+        from .saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Weights from a Keras 2 HDF5 file: in layer order, or by layer name."""
+        from .saving import load_weights
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The model's config as a JSON string (`json.dumps` keyword arguments accepted)."""
+        from .saving import model_to_json
+        return model_to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """The model's config as a YAML string (`yaml.safe_dump` keyword arguments accepted)."""
+        from .saving import model_to_yaml
+        return model_to_yaml(self, **kwargs)
+
 
 class GraphFunction:
     """K.function: maps values for symbolic inputs to NumPy values of symbolic outputs."""

@@ -137,6 +137,16 @@ class Sequential(Model):
         return super()._prepare(x, y, sample_weight, class_weight)
 
     def get_config(self):
-        return {'name': self.name,
-                'layers': [{'class_name': type(layer).__name__, 'config': layer.get_config()}
-                           for layer in self.layers]}
+        from ..layers.serialization import serialize
+        layers = [serialize(layer) for layer in self.layers]
+        if self._input_layer is not None and self._stack and \
+                getattr(self._stack[0], 'batch_input_shape', None) is None:
+            # The first layer does not carry the input shape: keep the InputLayer (tf.keras does).
+            layers.insert(0, serialize(self._input_layer))
+        return {'name': self.name, 'layers': layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """From a Keras 2.1 list of layer configs or {'name', 'layers'}, with or without InputLayer."""
+        from .saving import sequential_from_config
+        return sequential_from_config(cls, config, custom_objects)
