@@ -1,13 +1,16 @@
 """The Keras 2 backend functions (`from gkeras import backend as K`), each differentiable.
 
 Every function takes Tensors, backend arrays, NumPy arrays or Python numbers and returns a Tensor;
-all of them are compositions of the primitives in autodiff.py, so gradients come for free.
+all of them are compositions of the primitives in autodiff.py, so gradients come for free. The
+semantics (shapes, dtypes, edge cases, which way a gradient goes at a kink) are tf_keras 2.21's.
 """
 import builtins
+import warnings
 
 import numpy as np
 
 from . import autodiff as ad
+from . import config
 from . import selection
 from .autodiff import Tensor, Variable, as_tensor, raw
 from .config import epsilon, floatx, learning_phase
@@ -23,6 +26,20 @@ def _t(x):
     return x if isinstance(x, Tensor) else as_tensor(x, _default_dtype(x))
 
 
+def _t_like(x, reference):
+    """x as a Tensor; a non-Tensor x takes the float dtype of the Tensor it meets (as TensorFlow
+    converts a NumPy operand), so a float64 NumPy array does not widen a float32 computation."""
+    if isinstance(x, Tensor):
+        return x
+    if reference is not None and _is_float(reference) and np.dtype(getattr(x, 'dtype', 'f')).kind != 'b':
+        return as_tensor(x, reference.dtype)
+    return _t(x)
+
+
+def _first_tensor(values):
+    return next((v for v in values if isinstance(v, Tensor)), None)
+
+
 def _default_dtype(x):
     """Python floats become floatx, as Keras' constants do; arrays keep their dtype."""
     if isinstance(x, float) or (isinstance(x, (list, tuple)) and _has_float(x)):
@@ -33,6 +50,10 @@ def _default_dtype(x):
 def _has_float(seq):
     return builtins.any(isinstance(v, float) or (isinstance(v, (list, tuple)) and _has_float(v))
                         for v in seq)
+
+
+def _is_float(x):
+    return np.dtype(x.dtype).kind == 'f'
 
 
 def get_uid(prefix=''):
@@ -217,14 +238,16 @@ def batch_flatten(x):
 
 
 def concatenate(tensors, axis=-1):
-    tensors = [_t(t) for t in tensors]
+    reference = _first_tensor(tensors)
+    tensors = [_t_like(t, reference) for t in tensors]
     if axis < 0:
-        axis = axis % tensors[0].ndim
+        axis = axis % tensors[0].ndim if tensors[0].ndim else 0
     return ad.concatenate(tensors, axis)
 
 
 def stack(x, axis=0):
-    return ad.stack([_t(t) for t in x], axis)
+    reference = _first_tensor(x)
+    return ad.stack([_t_like(t, reference) for t in x], axis)
 
 
 def tile(x, n):
@@ -436,39 +459,63 @@ def switch(condition, then_expression, else_expression):
     return ad.where(raw(condition), then_expression, else_expression)
 
 
+def _pair(x, y):
+    """Two operands as Tensors, a non-Tensor one in the other's float dtype."""
+    if isinstance(x, Tensor):
+        return x, _t_like(y, x)
+    y = _t(y)
+    return _t_like(x, y), y
+
+
 def dot(x, y):
-    """Keras K.dot: matrix product; an nD x uses its last axis, an nD y its second-to-last."""
-    x, y = _t(x), _t(y)
+    """Keras K.dot: a sum product over the last axis of x and the second-to-last axis of y
+    (the last, if y is 1-D); the result has shape x.shape[:-1] + y.shape[:-2] + y.shape[-1:]."""
+    x, y = _pair(x, y)
     if y.ndim == 2:
         return ad.tensordot_last(x, y)
-    if x.ndim == 2 and y.ndim == 2:
-        return ad.matmul(x, y)
-    # nD y: contract x's last axis with y's second-to-last, as TensorFlow's K.dot does.
-    y_axes = list(range(y.ndim))
-    order = [y_axes[-2]] + y_axes[:-2] + [y_axes[-1]]
-    y_moved = ad.transpose(y, order)
-    y_flat = ad.reshape(y_moved, (y.shape[-2], -1))
+    if y.ndim < 2:
+        raise ValueError(f"dot: y must have rank >= 2; received shapes {x.shape} and {y.shape}.")
+    # move y's contracted axis first, flatten the rest, and contract as a 2-D product
+    order = [y.ndim - 2] + list(range(y.ndim - 2)) + [y.ndim - 1]
+    y_flat = ad.reshape(ad.transpose(y, order), (y.shape[-2], -1))
     out = ad.tensordot_last(x, y_flat)
     return ad.reshape(out, x.shape[:-1] + y.shape[:-2] + y.shape[-1:])
 
 
 def batch_dot(x, y, axes=None):
-    """Dot product over `axes` of each pair of samples in the batch, as Keras' K.batch_dot."""
-    x, y = _t(x), _t(y)
+    """Dot product over `axes` of each pair of samples, as tf_keras' K.batch_dot.
+
+    The result has x's shape without the contracted axis, then y's without its batch and
+    contracted axes; two 2-D inputs give (batch, 1).
+    """
+    x, y = _pair(x, y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError("Cannot do batch_dot on inputs with rank < 2. Received inputs with "
+                         f"shapes {x.shape} and {y.shape}.")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError("Cannot do batch_dot on inputs with different batch sizes. Received "
+                         f"inputs with shapes {x.shape} and {y.shape}.")
     if isinstance(axes, int):
         axes = (axes, axes)
     if axes is None:
         axes = (x.ndim - 1, y.ndim - 2 if y.ndim > 2 else y.ndim - 1)
-    ax, ay = (a % t.ndim for a, t in zip(axes, (x, y)))
+    if builtins.any(isinstance(a, (list, tuple)) for a in axes):
+        raise ValueError("Multiple target dimensions are not supported. Expected: None, int, "
+                         f"(int, int), Provided: {axes}")
+    ax, ay = (a + t.ndim if a < 0 else a for a, t in zip(axes, (x, y)))
     if ax == 0 or ay == 0:
-        raise ValueError(f"batch_dot cannot contract the batch axis; received axes={axes}.")
+        raise ValueError("Cannot perform batch_dot over axis 0. If your inputs are not batched, "
+                         "add a dummy batch dimension to your inputs using K.expand_dims(x, 0)")
+    if x.shape[ax] != y.shape[ay]:
+        raise ValueError(f"Cannot do batch_dot on inputs with shapes {x.shape} and {y.shape} "
+                         f"with axes={[ax, ay]}. x.shape[{ax}] != y.shape[{ay}] "
+                         f"({x.shape[ax]} != {y.shape[ay]}).")
     x2, y2 = x, y
-    x_squeeze = y_squeeze = False
     if x.ndim == 2:
-        x2, x_squeeze = expand_dims(x, 1), True
+        x2 = expand_dims(x, 1)
         ax += 1
     if y.ndim == 2:
-        y2, y_squeeze = expand_dims(y, 2), True
+        y2 = expand_dims(y, 2)
     # move x's contracted axis last and y's to position 1, flatten the rest, batched matmul
     x_order = [0] + [i for i in range(1, x2.ndim) if i != ax] + [ax]
     y_order = [0, ay] + [i for i in range(1, y2.ndim) if i != ay]
@@ -478,14 +525,12 @@ def batch_dot(x, y, axes=None):
     y_free = yt.shape[2:]
     xm = ad.reshape(xt, (xt.shape[0], -1, xt.shape[-1]))
     ym = ad.reshape(yt, (yt.shape[0], yt.shape[1], -1))
-    out = ad.matmul(xm, ym)
-    out = ad.reshape(out, (x.shape[0],) + tuple(x_free) + tuple(y_free))
-    if x_squeeze:
+    out = ad.reshape(ad.matmul(xm, ym), (x.shape[0],) + tuple(x_free) + tuple(y_free))
+    # drop the axis added to a 2-D input (only one of them, as tf_keras does)
+    if x.ndim == 2:
         out = ad.reshape(out, (out.shape[0],) + out.shape[2:])
-    if y_squeeze:
+    elif y.ndim == 2:
         out = ad.reshape(out, out.shape[:-1])
-    if out.ndim == 1:
-        out = expand_dims(out, 1)
     return out
 
 

@@ -1,0 +1,652 @@
+"""Every K function against an independent NumPy formula (tf_keras 2.21 semantics), with a
+float64 finite-difference check of each differentiable one."""
+import warnings
+
+import numpy as np
+import pytest
+
+from gkeras import backend as K
+from gkeras.backend import autodiff as ad
+from gkeras.backend import config
+from gkeras.backend import functions
+from gkeras.backend import selection
+from gradcheck import check_gradients
+
+EPS = 1e-7
+
+
+def to_np(x):
+    return selection.active().to_numpy(ad.raw(x))
+
+
+def const(values, dtype=None):
+    return ad.constant(np.asarray(values) if dtype is None else np.asarray(values, dtype))
+
+
+def grads_of(loss_fn, *arrays, dtype=np.float64):
+    variables = [ad.Variable(selection.active().asarray(np.asarray(a, dtype))) for a in arrays]
+    return [to_np(g) for g in ad.gradients(loss_fn(*variables), variables)]
+
+
+def softmax_np(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax_np(z, axis=-1):
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def sigmoid_np(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions
+
+REDUCTIONS = {
+    'sum': (K.sum, np.sum), 'mean': (K.mean, np.mean), 'max': (K.max, np.max), 'min': (K.min, np.min),
+    'prod': (K.prod, np.prod), 'var': (K.var, np.var), 'std': (K.std, np.std),
+}
+
+
+@pytest.mark.parametrize('keepdims', [False, True])
+@pytest.mark.parametrize('axis', [None, 1, -1, (0, 2), [2, -3]], ids=str)
+@pytest.mark.parametrize('name', sorted(REDUCTIONS))
+def test_reductions(backend, rng, name, axis, keepdims):
+    fn, reference = REDUCTIONS[name]
+    x = rng.permutation(np.linspace(0.4, 1.6, 12)).reshape(2, 3, 2)
+    x = x * rng.choice([-1.0, 1.0], x.shape)
+    np_axis = tuple(axis) if isinstance(axis, list) else axis
+    expected = reference(x, axis=np_axis, keepdims=keepdims)
+    got = to_np(fn(const(x), axis=axis, keepdims=keepdims))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    check_gradients(lambda t: fn(t, axis=axis, keepdims=keepdims), x)
+
+
+def test_reductions_of_float32_stay_float32(backend):
+    x = K.variable(np.ones((2, 3)))
+    for name, (fn, _) in REDUCTIONS.items():
+        assert fn(x, axis=1).dtype == np.float32, name
+
+
+def test_std_and_var_of_integers_are_float(backend):
+    np.testing.assert_allclose(float(K.std(np.array([1, 2, 3, 4]))), np.std([1, 2, 3, 4]), rtol=1e-6)
+
+
+def test_max_min_share_gradient_among_ties(backend):
+    (g,) = grads_of(lambda t: K.sum(K.max(t, axis=1)), [[1.0, 3.0, 3.0], [0.0, 0.0, -1.0]])
+    np.testing.assert_allclose(g, [[0, 0.5, 0.5], [0.5, 0.5, 0]])
+    (g,) = grads_of(lambda t: K.sum(K.min(t, axis=0)), [[1.0, 3.0], [1.0, 2.0]])
+    np.testing.assert_allclose(g, [[0.5, 0], [0.5, 1]])
+
+
+def test_prod_with_zeros(backend):
+    (g,) = grads_of(lambda t: K.sum(K.prod(t, axis=-1)), [[2.0, 0.0, 5.0], [0.0, 3.0, 0.0]])
+    np.testing.assert_array_equal(g, [[0, 10, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize('axis', [0, 1, -1])
+def test_cumsum(backend, rng, axis):
+    x = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(to_np(K.cumsum(const(x), axis)), np.cumsum(x, axis=axis), rtol=1e-12)
+    check_gradients(lambda t: K.cumsum(t, axis), x)
+
+
+def test_any_all_argmax_argmin(backend):
+    x = np.array([[0.0, 2.0, -1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(to_np(K.any(x, axis=1)), [True, False])
+    np.testing.assert_array_equal(to_np(K.all(x != 5, axis=0, keepdims=True)), [[True, True, True]])
+    assert bool(K.any(x)) and not bool(K.all(x))
+    y = np.array([[1.0, 5.0, 5.0], [7.0, -2.0, 3.0]])
+    amax, amin = K.argmax(y), K.argmin(y, axis=0)
+    assert amax.dtype == np.int64 and amin.dtype == np.int64
+    np.testing.assert_array_equal(to_np(amax), [1, 0])  # first of tied maxima
+    np.testing.assert_array_equal(to_np(amin), [0, 1, 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise math
+
+ELEMENTWISE = {
+    'square': (K.square, np.square, (-2, 2)),
+    'sqrt': (K.sqrt, np.sqrt, (0.2, 3)),
+    'abs': (K.abs, np.abs, (0.2, 3)),
+    'exp': (K.exp, np.exp, (-2, 2)),
+    'log': (K.log, np.log, (0.2, 3)),
+    'sin': (K.sin, np.sin, (-3, 3)),
+    'cos': (K.cos, np.cos, (-3, 3)),
+    'tanh': (K.tanh, np.tanh, (-3, 3)),
+    'sigmoid': (K.sigmoid, sigmoid_np, (-5, 5)),
+    'softplus': (K.softplus, lambda z: np.log1p(np.exp(z)), (-5, 5)),
+    'softsign': (K.softsign, lambda z: z / (1 + np.abs(z)), (0.1, 3)),
+    'hard_sigmoid': (K.hard_sigmoid, lambda z: np.clip(0.2 * z + 0.5, 0, 1), (-2.4, 2.4)),
+    'pow_int': (lambda t: K.pow(t, 3), lambda z: z ** 3, (-2, 2)),
+    'pow_float': (lambda t: K.pow(t, 0.5), np.sqrt, (0.2, 3)),
+    'clip': (lambda t: K.clip(t, -0.5, 0.75), lambda z: np.minimum(np.maximum(z, -0.5), 0.75), (-0.4, 0.7)),
+    'maximum': (lambda t: K.maximum(t, 0.25), lambda z: np.maximum(z, 0.25), (0.3, 2)),
+    'minimum': (lambda t: K.minimum(t, 0.25), lambda z: np.minimum(z, 0.25), (0.3, 2)),
+    'l2_normalize': (lambda t: K.l2_normalize(t, axis=1),
+                     lambda z: z / np.sqrt(np.sum(z ** 2, axis=1, keepdims=True)), (-2, 2)),
+    'l2_normalize_all': (lambda t: K.l2_normalize(t), lambda z: z / np.sqrt(np.sum(z ** 2)), (-2, 2)),
+    'identity': (K.identity, lambda z: z, (-2, 2)),
+}
+
+
+@pytest.mark.parametrize('name', sorted(ELEMENTWISE))
+def test_elementwise(backend, rng, name):
+    fn, reference, (low, high) = ELEMENTWISE[name]
+    x = rng.uniform(low, high, (3, 4)) * (rng.choice([-1.0, 1.0], (3, 4)) if name == 'abs' else 1)
+    np.testing.assert_allclose(to_np(fn(const(x))), reference(x), rtol=1e-12, atol=1e-15)
+    check_gradients(fn, x)
+    check_gradients(fn, x, noncontiguous=True)
+
+
+def test_elementwise_accepts_numpy_and_python_inputs(backend):
+    out = K.exp(np.zeros(2, np.float32))
+    assert isinstance(out, ad.Tensor) and out.dtype == np.float32
+    assert K.square(3.0).dtype == np.float32  # Python floats become floatx constants
+    np.testing.assert_array_equal(to_np(K.abs([[-1, 2]])), [[1, 2]])
+
+
+@pytest.mark.filterwarnings('error::RuntimeWarning')
+def test_sqrt_clips_negatives_to_zero(backend):
+    x = [-4.0, -1e-3, 0.0, 4.0]
+    np.testing.assert_array_equal(to_np(K.sqrt(const(x))), [0.0, 0.0, 0.0, 2.0])
+    (g,) = grads_of(lambda t: K.sum(K.sqrt(t)), x)
+    # tf: sqrt(maximum(x, 0)); the gradient is 0 below zero and +inf at zero
+    np.testing.assert_array_equal(g, [0.0, 0.0, np.inf, 0.25])
+
+
+def test_clip_bounds(backend):
+    x = const([-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(to_np(K.clip(x, None, 1.0)), [-2.0, 0.5, 1.0])
+    np.testing.assert_array_equal(to_np(K.clip(x, 0.0, None)), [0.0, 0.5, 3.0])
+    # a numeric max below min becomes min
+    np.testing.assert_array_equal(to_np(K.clip(x, 1.0, 0.0)), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(to_np(K.clip(x, K.constant(0.0), K.constant(1.0))), [0.0, 0.5, 1.0])
+    # the gradient passes at the bounds themselves (clip_by_value)
+    (g,) = grads_of(lambda t: K.sum(K.clip(t, -1.0, 1.0)), [-1.0, 1.0, 1.5, -3.0, 0.0])
+    np.testing.assert_array_equal(g, [1.0, 1.0, 0.0, 0.0, 1.0])
+    (g,) = grads_of(lambda t: K.sum(K.clip(t, 1.5, 1.0)), [0.0, 1.5, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])
+
+
+def test_maximum_minimum_of_two_tensors(backend, rng):
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(3,))
+    np.testing.assert_array_equal(to_np(K.maximum(const(a), const(b))), np.maximum(a, b))
+    np.testing.assert_array_equal(to_np(K.minimum(const(a), const(b))), np.minimum(a, b))
+    check_gradients(K.maximum, a, b)
+    check_gradients(K.minimum, a, b)
+    # ties: the gradient goes to the first argument
+    gx, gy = grads_of(lambda x, y: K.sum(K.maximum(x, y)), [1.0, 2.0], [1.0, 3.0])
+    np.testing.assert_array_equal(gx, [1.0, 0.0])
+    np.testing.assert_array_equal(gy, [0.0, 1.0])
+
+
+def test_pow_with_a_tensor_exponent(backend, rng):
+    x, a = rng.uniform(0.5, 2, (2, 3)), rng.uniform(-1, 2, (2, 3))
+    np.testing.assert_allclose(to_np(K.pow(const(x), const(a))), x ** a, rtol=1e-12)
+    check_gradients(K.pow, x, a)
+
+
+def test_sign_and_round(backend):
+    x = [-2.5, -1.5, -0.5, -0.2, 0.0, 0.5, 1.5, 2.5, 3.5, 2.51]
+    np.testing.assert_array_equal(to_np(K.sign(const(x))), [-1, -1, -1, -1, 0, 1, 1, 1, 1, 1])
+    # half to even ("banker's rounding"), as tf.round
+    np.testing.assert_array_equal(to_np(K.round(const(x))), [-2, -2, -0, -0, 0, 0, 2, 2, 4, 3])
+    (g,) = grads_of(lambda t: K.sum(K.sign(t) + K.round(t)), x)
+    np.testing.assert_array_equal(g, np.zeros(len(x)))
+
+
+def test_comparisons(backend):
+    x, y = const([1.0, 2.0, 3.0]), const([3.0, 2.0, 1.0])
+    expected = {K.equal: [False, True, False], K.not_equal: [True, False, True],
+                K.greater: [False, False, True], K.greater_equal: [False, True, True],
+                K.less: [True, False, False], K.less_equal: [True, True, False]}
+    for fn, values in expected.items():
+        out = fn(x, y)
+        assert out.dtype == np.bool_, fn.__name__
+        np.testing.assert_array_equal(to_np(out), values, err_msg=fn.__name__)
+    np.testing.assert_array_equal(to_np(K.greater(x, 1.5)), [False, True, True])
+
+
+# ---------------------------------------------------------------------------------------------
+# dot and batch_dot
+
+@pytest.mark.parametrize('x_shape, y_shape, out_shape', [
+    ((2, 3), (3, 4), (2, 4)),
+    ((32, 28, 3), (3, 4), (32, 28, 4)),      # tf.keras docstring
+    ((2, 3), (4, 3, 5), (2, 4, 5)),          # tf.keras docstring: nD y
+    ((2, 3, 4), (5, 4, 6), (2, 3, 5, 6)),
+    ((3,), (2, 3, 4), (2, 4)),
+    ((4,), (4, 2), (2,)),
+], ids=str)
+def test_dot(backend, rng, x_shape, y_shape, out_shape):
+    x, y = rng.normal(size=x_shape), rng.normal(size=y_shape)
+    # the sum over x's last axis and y's second-to-last, axes ordered x, then y's leading, then y's last
+    expected = np.tensordot(x, y, axes=([-1], [-2]))
+    got = to_np(K.dot(const(x), const(y)))
+    assert got.shape == out_shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    check_gradients(K.dot, x, y)
+
+
+def test_dot_rejects_a_vector_y(backend):
+    with pytest.raises(ValueError, match='rank >= 2'):
+        K.dot(const(np.ones((2, 3))), const(np.ones(3)))
+
+
+def batch_dot_np(x, y, axes):
+    """Per sample, contract x's axes[0] with y's axes[1] (both counted with the batch axis)."""
+    ax, ay = axes
+    out = np.stack([np.tensordot(x[i], y[i], axes=(ax - 1, ay - 1)) for i in range(x.shape[0])])
+    return out.reshape(-1, 1) if out.ndim == 1 else out
+
+
+@pytest.mark.parametrize('x_shape, y_shape, axes, out_shape', [
+    # the examples documented by Keras 2 / tf.keras
+    ((32, 20), (32, 30, 20), (1, 2), (32, 30)),
+    ((100, 20), (100, 20), 1, (100, 1)),
+    ((32, 20, 1), (32, 30, 20), (1, 2), (32, 1, 30)),
+    # shapes tf_keras 2.21 gives
+    ((4, 5), (4, 5), None, (4, 1)),
+    ((4, 5), (4, 5, 6), None, (4, 6)),
+    ((4, 6, 5), (4, 5), None, (4, 6)),
+    ((4, 2, 3, 5), (4, 5, 7, 2), (3, 1), (4, 2, 3, 7, 2)),
+    ((4, 3, 5), (4, 7, 5, 2), None, (4, 3, 7, 2)),
+    ((4, 5), (4, 5, 7, 2), 1, (4, 7, 2)),
+    ((4, 2, 3, 5), (4, 5), (3, 1), (4, 2, 3)),
+    ((4, 3, 5), (4, 3, 6), (1, 1), (4, 5, 6)),
+    ((4, 3, 5), (4, 6, 3), (-2, -1), (4, 5, 6)),
+    ((4, 2, 3), (4, 3), (2, 1), (4, 2)),
+    ((4, 2, 3), (4, 2), (1, 1), (4, 3)),
+    ((4, 3), (4, 3, 6, 2), (1, 1), (4, 6, 2)),
+    ((4, 5, 3, 2), (4, 3, 5), [1, 2], (4, 3, 2, 3)),
+], ids=str)
+def test_batch_dot(backend, rng, x_shape, y_shape, axes, out_shape):
+    x, y = rng.normal(size=x_shape), rng.normal(size=y_shape)
+    got = to_np(K.batch_dot(const(x), const(y), axes))
+    assert got.shape == out_shape
+    if axes is None:
+        axes = (len(x_shape) - 1, len(y_shape) - 2 if len(y_shape) > 2 else len(y_shape) - 1)
+    axes = (axes, axes) if isinstance(axes, int) else axes
+    axes = tuple(a % n for a, n in zip(axes, (len(x_shape), len(y_shape))))
+    np.testing.assert_allclose(got, batch_dot_np(x, y, axes).reshape(out_shape), rtol=1e-12)
+    if x.size * y.size <= 20000:
+        check_gradients(lambda a, b: K.batch_dot(a, b, axes), x, y)
+
+
+@pytest.mark.parametrize('x_shape, y_shape, axes, message', [
+    ((4,), (4, 3), None, 'rank < 2'),
+    ((4, 3), (5, 3), None, 'different batch sizes'),
+    ((4, 3), (4, 5, 3), None, r'x.shape\[1\] != y.shape\[1\] \(3 != 5\)'),
+    ((4, 3), (4, 3), (0, 1), 'axis 0'),
+    ((4, 3), (4, 3), ((1,), (1,)), 'Multiple target dimensions'),
+], ids=str)
+def test_batch_dot_errors(backend, x_shape, y_shape, axes, message):
+    with pytest.raises(ValueError, match=message):
+        K.batch_dot(const(np.ones(x_shape)), const(np.ones(y_shape)), axes)
+
+
+def test_l2_normalize_of_zeros_is_zero(backend):
+    out = to_np(K.l2_normalize(const([[3.0, 4.0], [0.0, 0.0]]), axis=1))
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
+    (g,) = grads_of(lambda t: K.sum(K.l2_normalize(t, axis=-1)), [[0.0, 0.0]])
+    np.testing.assert_array_equal(g, [[1e6, 1e6]])  # x / 1e-6 below the floor
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations
+
+def relu_np(x, alpha=0.0, max_value=None, threshold=0.0):
+    """tf_keras 2.21's K.relu, step by step."""
+    if alpha != 0 and max_value is None and threshold == 0:
+        return np.where(x > 0, x, alpha * x)
+    negative = np.maximum(threshold - x, 0) if alpha != 0 else 0
+    y = x * (x > threshold) if threshold != 0 else np.maximum(x, 0)
+    if max_value is not None:
+        y = np.clip(y, 0, max_value)
+    return y - alpha * negative
+
+
+RELU_CASES = [{}, {'alpha': 0.1}, {'max_value': 6.0}, {'max_value': 1.5}, {'threshold': 1.0},
+              {'max_value': 1.5, 'alpha': 0.1}, {'threshold': 1.0, 'alpha': 0.2, 'max_value': 5.0},
+              {'threshold': -0.5, 'alpha': 0.3}, {'max_value': 6, 'alpha': 0.1}]
+
+
+def test_relu_gradients_at_the_kinks(backend):
+    at = [0.0, 6.0, 0.5, -1.0]
+
+    def grad(**kwargs):
+        return grads_of(lambda t: K.sum(K.relu(t, **kwargs)), at)[0]
+    np.testing.assert_array_equal(grad(), [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_allclose(grad(alpha=0.1), [0.1, 1.0, 1.0, 0.1])     # tf.nn.leaky_relu
+    np.testing.assert_array_equal(grad(max_value=6.0), [0.0, 0.0, 1.0, 0.0])   # tf.nn.relu6
+    np.testing.assert_array_equal(grad(max_value=0.5), [0.0, 0.0, 1.0, 0.0])   # clip passes at 0.5
+    np.testing.assert_array_equal(grad(threshold=0.5), [0.0, 1.0, 0.0, 0.0])
+
+
+ELU_ALPHA = 1.6732632423543772848170429916717
+ELU_SCALE = 1.0507009873554804934193349852946
+
+
+@pytest.mark.parametrize('axis', [-1, 0, 1, (1, 2)], ids=str)
+def test_softmax(backend, rng, axis):
+    x = rng.normal(size=(2, 3, 4)) * 3
+    out = K.softmax(const(x), axis=axis)
+    np.testing.assert_allclose(to_np(out), softmax_np(x, axis), rtol=1e-12)
+    assert out._keras_logits is not None
+    check_gradients(lambda t: K.softmax(t, axis), x)
+
+
+def test_sigmoid_remembers_its_logits_and_is_accurate(backend):
+    z = const(np.array([-30.0, 0.0, 30.0], np.float32))
+    out = K.sigmoid(z)
+    assert out._keras_logits is z
+    np.testing.assert_allclose(np.log(to_np(out)), [-30.0, np.log(0.5), 0.0], rtol=1e-6, atol=1e-7)
+
+
+def test_hard_sigmoid_at_its_corners(backend):
+    x = [-3.0, -2.5, 0.0, 2.5, 3.0]
+    np.testing.assert_allclose(to_np(K.hard_sigmoid(const(x))), [0.0, 0.0, 0.5, 1.0, 1.0])
+    (g,) = grads_of(lambda t: K.sum(K.hard_sigmoid(t)), x)
+    np.testing.assert_allclose(g, [0.0, 0.2, 0.2, 0.2, 0.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Dropout
+
+def test_dropout_scales_kept_values_and_drops_the_rest(backend):
+    x = np.full((200, 100), 2.0, np.float32)
+    out = to_np(K.dropout(x, 0.3, seed=1))
+    assert out.dtype == np.float32
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], 2.0 / 0.7, rtol=1e-6)
+    # 20000 Bernoulli(0.7) draws: the kept fraction is within 5 standard deviations of 0.7
+    assert abs(kept.mean() - 0.7) < 5 * np.sqrt(0.7 * 0.3 / kept.size)
+    np.testing.assert_array_equal(to_np(K.dropout(x, 0.0)), x)
+
+
+def test_dropout_gradient_uses_the_same_mask(backend):
+    v = K.variable(np.arange(1.0, 101.0))
+    out = K.dropout(v, 0.4, seed=11)
+    (g,) = K.gradients(K.sum(out), [v])
+    np.testing.assert_allclose(to_np(g), (to_np(out) != 0) / 0.6, rtol=1e-6)
+
+
+@pytest.mark.parametrize('level', [-0.1, 1.0, 1.5])
+def test_dropout_level_must_be_a_probability(backend, level):
+    with pytest.raises(ValueError, match='level'):
+        K.dropout(np.ones(3), level)
+
+
+# ---------------------------------------------------------------------------------------------
+# Crossentropies
+
+def probabilities(rng, shape, axis=-1):
+    return softmax_np(rng.normal(size=shape), axis)
+
+
+@pytest.mark.parametrize('axis', [-1, 1])
+def test_categorical_crossentropy_of_probabilities(backend, rng, axis):
+    p = probabilities(rng, (4, 3, 5), axis) * 1.3  # not normalized: K renormalizes
+    target = np.moveaxis(np.eye(p.shape[axis])[rng.integers(0, p.shape[axis], (4, 5 if axis == 1 else 3))],
+                         -1, axis)
+    normalized = p / p.sum(axis=axis, keepdims=True)
+    expected = -np.sum(target * np.log(np.clip(normalized, EPS, 1 - EPS)), axis=axis)
+    got = to_np(K.categorical_crossentropy(const(target), const(p), axis=axis))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    check_gradients(lambda t, o: K.categorical_crossentropy(t, o, axis=axis), target, p)
+
+
+def test_categorical_crossentropy_clips_at_epsilon(backend):
+    p = np.array([[1e-12, 1.0 - 1e-12, 0.0]])
+    target = np.array([[1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(to_np(K.categorical_crossentropy(const(target), const(p))), [-np.log(EPS)],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize('axis', [-1, 0])
+def test_categorical_crossentropy_from_logits(backend, rng, axis):
+    z = rng.normal(size=(3, 4)) * 3
+    target = softmax_np(rng.normal(size=(3, 4)), axis)  # soft targets too
+    expected = -np.sum(target * log_softmax_np(z, axis), axis=axis)
+    np.testing.assert_allclose(to_np(K.categorical_crossentropy(const(target), const(z), True, axis)),
+                               expected, rtol=1e-12)
+    check_gradients(lambda t, o: K.categorical_crossentropy(t, o, from_logits=True, axis=axis), target, z)
+
+
+@pytest.mark.parametrize('axis', [-1, 1])
+def test_sparse_categorical_crossentropy_from_logits(backend, rng, axis):
+    z = rng.normal(size=(2, 4, 3)) * 2
+    labels = np.array([[0, 3, 1], [2, 2, 0]]) if axis == 1 else np.array([[0, 2, 1, 1], [2, 0, 0, 1]])
+    moved = np.moveaxis(z, axis, -1)
+    expected = -np.take_along_axis(log_softmax_np(moved), labels[..., None], -1)[..., 0]
+    got = to_np(K.sparse_categorical_crossentropy(const(labels), const(z), from_logits=True, axis=axis))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    check_gradients(lambda o: K.sparse_categorical_crossentropy(const(labels), o, True, axis), z)
+
+
+def test_binary_crossentropy_of_probabilities(backend, rng):
+    p = rng.uniform(0.05, 0.95, (3, 4))
+    target = rng.integers(0, 2, (3, 4)).astype(float)
+    expected = -(target * np.log(p + EPS) + (1 - target) * np.log(1 - p + EPS))
+    np.testing.assert_allclose(to_np(K.binary_crossentropy(const(target), const(p))), expected, rtol=1e-12)
+    check_gradients(K.binary_crossentropy, target, p)
+    # clipped at eps and 1 - eps before the log
+    clipped = to_np(K.binary_crossentropy(const([1.0, 0.0]), const([0.0, 1.0])))
+    np.testing.assert_allclose(clipped, [-np.log(2 * EPS), -np.log(2 * EPS)], rtol=1e-7)
+
+
+def test_binary_crossentropy_of_a_sigmoid_output_uses_its_logits(backend):
+    z = np.array([-40.0, 40.0])
+    target = np.array([1.0, 0.0])
+    got = to_np(K.binary_crossentropy(const(target), K.sigmoid(const(z))))
+    np.testing.assert_allclose(got, [40.0, 40.0], rtol=1e-12)
+
+
+def test_epsilon_setting_moves_the_clip(backend):
+    previous = K.epsilon()
+    try:
+        K.set_epsilon(1e-3)
+        loss = K.categorical_crossentropy(const([[1.0, 0.0]]), const([[0.0, 1.0]]))
+        np.testing.assert_allclose(to_np(loss), [-np.log(1e-3)], rtol=1e-12)
+    finally:
+        K.set_epsilon(previous)
+
+
+# ---------------------------------------------------------------------------------------------
+# bias_add, learning phase
+
+@pytest.mark.parametrize('x_shape', [(2, 3), (2, 4, 3), (2, 4, 5, 3), (2, 2, 2, 2, 3)], ids=str)
+@pytest.mark.parametrize('data_format', ['channels_last', 'channels_first'])
+def test_bias_add_vector(backend, rng, x_shape, data_format):
+    if data_format == 'channels_first':
+        x_shape = (x_shape[0], x_shape[-1]) + x_shape[1:-1]
+    x, bias = rng.normal(size=x_shape), rng.normal(size=3)
+    channel_axis = 1 if data_format == 'channels_first' else len(x_shape) - 1
+    shape = [1] * len(x_shape)
+    shape[channel_axis] = 3
+    np.testing.assert_allclose(to_np(K.bias_add(const(x), const(bias), data_format)),
+                               x + bias.reshape(shape), rtol=1e-12)
+    check_gradients(lambda a, b: K.bias_add(a, b, data_format), x, bias)
+
+
+# ---------------------------------------------------------------------------------------------
+# Array creation
+
+def test_variable_constant_and_values(backend):
+    source = np.array([[1, 2], [3, 4]])
+    v = K.variable(source, name='kernel')
+    assert isinstance(v, ad.Variable) and v.dtype == np.float32 and v.name == 'kernel'
+    source[0, 0] = 99  # the variable holds a copy
+    np.testing.assert_array_equal(K.get_value(v), [[1, 2], [3, 4]])
+    assert isinstance(K.get_value(v), np.ndarray)
+    K.set_value(v, np.array([[5.0, 6.0], [7.0, 8.0]], np.float64))
+    assert v.dtype == np.float32
+    np.testing.assert_array_equal(K.get_value(v), [[5, 6], [7, 8]])
+    K.set_value(v, K.constant([[0.0, 1.0], [2.0, 3.0]]))
+    w = K.variable([1.0, 2.0], dtype='float64')
+    K.batch_set_value([(v, np.ones((2, 2))), (w, [3.0, 4.0])])
+    got_v, got_w = K.batch_get_value([v, w])
+    np.testing.assert_array_equal(got_v, np.ones((2, 2)))
+    np.testing.assert_array_equal(got_w, [3.0, 4.0])
+    assert got_w.dtype == np.float64
+    with pytest.raises(ValueError, match='shape'):
+        K.set_value(v, np.ones(3))
+
+
+def test_zeros_ones_eye_and_likes(backend):
+    z, o = K.zeros((2, 3)), K.ones((3,), dtype='float64', name='o')
+    assert isinstance(z, ad.Variable) and z.dtype == np.float32 and o.dtype == np.float64
+    np.testing.assert_array_equal(K.get_value(z), np.zeros((2, 3)))
+    np.testing.assert_array_equal(K.get_value(o), np.ones(3))
+    np.testing.assert_array_equal(K.get_value(K.eye(3)), np.eye(3))
+    np.testing.assert_array_equal(K.get_value(K.eye((2, 3))), np.eye(2, 3))
+    assert K.eye(2, dtype='int32').dtype == np.int32
+    x = const(np.ones((2, 2), np.float32))
+    assert K.zeros_like(x).dtype == np.float32 and K.ones_like(x, dtype='int32').dtype == np.int32
+    np.testing.assert_array_equal(to_np(K.ones_like(x)), np.ones((2, 2)))
+    np.testing.assert_array_equal(to_np(K.zeros_like([1.0, 2.0])), [0.0, 0.0])
+
+
+def test_floatx_setting(backend):
+    assert K.floatx() == 'float32'
+    try:
+        K.set_floatx('float64')
+        assert K.variable([1]).dtype == np.float64 and K.constant(1).dtype == np.float64
+        assert K.random_normal((2,)).dtype == np.float64
+    finally:
+        K.set_floatx('float32')
+    with pytest.raises(ValueError, match='float'):
+        K.set_floatx('int8')
+
+
+def test_cast(backend):
+    x = const([1.7, -1.7, 2.5])
+    as_int = K.cast(x, 'int32')
+    assert as_int.dtype == np.int32
+    np.testing.assert_array_equal(to_np(as_int), [1, -1, 2])  # toward zero
+    assert K.cast([True, False], 'float32').dtype == np.float32
+    v = K.variable([1.0, 2.0])
+    (g,) = K.gradients(K.sum(K.cast(v, 'float64') * 2.0), [v])
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(to_np(g), [2.0, 2.0])
+
+
+def test_inspection(backend):
+    v = K.variable(np.zeros((2, 3, 4)))
+    assert K.int_shape(v) == (2, 3, 4) and K.ndim(v) == 3 and K.dtype(v) == 'float32'
+    assert K.count_params(v) == 24
+    s = K.shape(v)
+    assert s.dtype == np.int32
+    np.testing.assert_array_equal(to_np(s), [2, 3, 4])
+    assert K.is_tensor(v) and not K.is_tensor(np.zeros(2)) and not K.is_keras_tensor(v)
+    assert K.backend() == selection.active().name
+    assert K.dtype(const(np.zeros(2, np.int64))) == 'int64'
+
+
+def test_get_uid_and_clear_session(backend):
+    assert [K.get_uid('dense'), K.get_uid('dense'), K.get_uid('conv')] == [1, 2, 1]
+    K.clear_session()
+    assert K.get_uid('dense') == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Randomness
+
+# ---------------------------------------------------------------------------------------------
+# Shape manipulation and indexing
+
+def test_reshape_transpose_permute(backend, rng):
+    x = rng.normal(size=(2, 3, 4))
+    np.testing.assert_array_equal(to_np(K.reshape(const(x), (4, -1))), x.reshape(4, 6))
+    np.testing.assert_array_equal(to_np(K.transpose(const(x))), x.T)
+    np.testing.assert_array_equal(to_np(K.permute_dimensions(const(x), (2, 0, 1))), x.transpose(2, 0, 1))
+    check_gradients(lambda t: K.reshape(t, (4, -1)), x)
+    check_gradients(K.transpose, x)
+    check_gradients(lambda t: K.permute_dimensions(t, (2, 0, 1)), x, noncontiguous=True)
+
+
+def test_expand_dims_squeeze_flatten(backend, rng):
+    x = rng.normal(size=(2, 3))
+    for axis, shape in [(-1, (2, 3, 1)), (0, (1, 2, 3)), (1, (2, 1, 3)), (-2, (2, 1, 3))]:
+        assert K.expand_dims(const(x), axis).shape == shape
+    y = rng.normal(size=(2, 1, 3))
+    np.testing.assert_array_equal(to_np(K.squeeze(const(y), 1)), y[:, 0])
+    np.testing.assert_array_equal(to_np(K.squeeze(const(y), -2)), y[:, 0])
+    with pytest.raises(ValueError, match='size 3'):
+        K.squeeze(const(y), 2)
+    z = rng.normal(size=(2, 3, 4))
+    np.testing.assert_array_equal(to_np(K.flatten(const(z))), z.reshape(-1))
+    np.testing.assert_array_equal(to_np(K.batch_flatten(const(z))), z.reshape(2, 12))
+    check_gradients(K.batch_flatten, z)
+    check_gradients(lambda t: K.expand_dims(t, 1), x)
+
+
+@pytest.mark.parametrize('axis', [0, 1, -1])
+def test_concatenate_and_stack(backend, rng, axis):
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    np.testing.assert_array_equal(to_np(K.concatenate([const(a), const(b)], axis)),
+                                  np.concatenate([a, b], axis=axis))
+    np.testing.assert_array_equal(to_np(K.stack([const(a), const(b)], axis)), np.stack([a, b], axis=axis))
+    check_gradients(lambda s, t: K.concatenate([s, t], axis), a, b)
+    check_gradients(lambda s, t: K.stack([s, t], axis), a, b)
+
+
+def test_tile_repeat_repeat_elements(backend, rng):
+    x = rng.normal(size=(2, 3))
+    np.testing.assert_array_equal(to_np(K.tile(const(x), (2, 3))), np.tile(x, (2, 3)))
+    np.testing.assert_array_equal(to_np(K.tile(const(x), 2)), np.tile(x, 2))
+    check_gradients(lambda t: K.tile(t, (2, 3)), x)
+    repeated = to_np(K.repeat(const(x), 4))
+    assert repeated.shape == (2, 4, 3)
+    np.testing.assert_array_equal(repeated, np.stack([x] * 4, axis=1))
+    check_gradients(lambda t: K.repeat(t, 4), x)
+    with pytest.raises(ValueError, match='2D'):
+        K.repeat(const(np.ones((2, 3, 4))), 2)
+    for axis in (0, 1, -1):
+        np.testing.assert_array_equal(to_np(K.repeat_elements(const(x), 2, axis)), np.repeat(x, 2, axis=axis))
+        check_gradients(lambda t: K.repeat_elements(t, 2, axis), x)
+
+
+def test_gather(backend, rng):
+    x = rng.normal(size=(4, 3))
+    for indices in ([2, 0, 2], [[0, 3], [3, 3]], 1, np.array([1, 1], np.int32)):
+        np.testing.assert_array_equal(to_np(K.gather(const(x), indices)), x[np.asarray(indices)])
+        check_gradients(lambda t: K.gather(t, indices), x)
+    (g,) = grads_of(lambda t: K.sum(K.gather(t, [0, 0, 0])), [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(g, [[3.0, 3.0], [0.0, 0.0]])
+
+
+def test_stop_gradient(backend):
+    v = K.variable([1.0, 2.0])
+    (g,) = K.gradients(K.sum(v * K.stop_gradient(v)), [v])
+    np.testing.assert_array_equal(to_np(g), [1.0, 2.0])
+    assert all(not t.requires_grad for t in K.stop_gradient([v, v]))
+
+
+# ---------------------------------------------------------------------------------------------
+# switch and gradients
+
+def test_switch_gradient_flows_to_the_chosen_elements(backend, rng):
+    x, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    cond = const(np.array([[True, False, True], [False, True, False]]))
+    check_gradients(lambda a, b: K.switch(cond, a, b), x, y)
+
+
+# ---------------------------------------------------------------------------------------------
+# rnn
+
+# ---------------------------------------------------------------------------------------------
+# The K namespace
+
+def test_no_warnings_from_ordinary_calls(backend):
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        K.categorical_crossentropy(const([[1.0, 0.0]]), K.softmax(const([[1.0, 2.0]])))
+        K.binary_crossentropy(const([1.0]), K.sigmoid(const([100.0])))
+        K.log(K.sigmoid(const([-100.0])))
