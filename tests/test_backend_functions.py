@@ -419,6 +419,45 @@ def test_categorical_crossentropy_from_logits(backend, rng, axis):
     check_gradients(lambda t, o: K.categorical_crossentropy(t, o, from_logits=True, axis=axis), target, z)
 
 
+def test_crossentropy_of_a_softmax_output_uses_its_logits(backend):
+    # a saturated softmax: the probability route would clip at -log(eps) = 16.1
+    z = np.array([[0.0, 50.0, -50.0]])
+    target = np.array([[0.0, 0.0, 1.0]])
+    expected = -log_softmax_np(z)[0, 2]
+    output = K.softmax(const(z))
+    np.testing.assert_allclose(to_np(K.categorical_crossentropy(const(target), output)), [expected],
+                               rtol=1e-12)
+    np.testing.assert_allclose(to_np(K.sparse_categorical_crossentropy(const([2]), output)), [expected],
+                               rtol=1e-12)
+    # from_logits=True on a softmax output still uses the logits, with a warning (tf_keras)
+    with pytest.warns(UserWarning, match='from_logits=True'):
+        again = K.categorical_crossentropy(const(target), output, from_logits=True)
+    np.testing.assert_allclose(to_np(again), [expected], rtol=1e-12)
+    check_gradients(lambda t: K.categorical_crossentropy(const(target), K.softmax(t)), z)
+
+
+@pytest.mark.parametrize('target_shape', [(2, 3), (2, 3, 1), (6,)], ids=str)
+def test_sparse_categorical_crossentropy_of_probabilities(backend, rng, target_shape):
+    p = probabilities(rng, (2, 3, 4))
+    p[0, 0] = [1e-12, 1.0, 0.0, 0.0]  # clipped entries
+    labels = np.array([[0, 1, 2], [3, 0, 1]])
+    clipped = np.clip(p, EPS, 1 - EPS)
+    # tf: log of the clipped probabilities, then a softmax crossentropy on them
+    expected = -np.take_along_axis(log_softmax_np(np.log(clipped)), labels[..., None], -1)[..., 0]
+    got = to_np(K.sparse_categorical_crossentropy(const(labels.reshape(target_shape)), const(p)))
+    assert got.shape == (2, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    check_gradients(lambda o: K.sparse_categorical_crossentropy(const(labels), o), probabilities(rng, (2, 3, 4)))
+
+
+def test_sparse_categorical_crossentropy_shapes(backend, rng):
+    p = probabilities(rng, (5, 4))
+    assert K.sparse_categorical_crossentropy(const([[0], [1], [2], [3], [0]]), const(p)).shape == (5,)
+    assert K.sparse_categorical_crossentropy(const([0, 1, 2, 3, 0]), const(p)).shape == (5,)
+    with pytest.raises(ValueError, match='labels'):
+        K.sparse_categorical_crossentropy(const([0, 1]), const(p))
+
+
 @pytest.mark.parametrize('axis', [-1, 1])
 def test_sparse_categorical_crossentropy_from_logits(backend, rng, axis):
     z = rng.normal(size=(2, 4, 3)) * 2
@@ -439,6 +478,19 @@ def test_binary_crossentropy_of_probabilities(backend, rng):
     # clipped at eps and 1 - eps before the log
     clipped = to_np(K.binary_crossentropy(const([1.0, 0.0]), const([0.0, 1.0])))
     np.testing.assert_allclose(clipped, [-np.log(2 * EPS), -np.log(2 * EPS)], rtol=1e-7)
+
+
+def test_binary_crossentropy_from_logits(backend, rng):
+    z = rng.normal(size=(3, 4)) * 4
+    target = rng.uniform(0, 1, (3, 4))
+    expected = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
+    np.testing.assert_allclose(to_np(K.binary_crossentropy(const(target), const(z), True)), expected,
+                               rtol=1e-12)
+    check_gradients(lambda t, o: K.binary_crossentropy(t, o, from_logits=True), target, z)
+    # at z = 0 the gradient is sigmoid(0) - t
+    (g,) = grads_of(lambda o: K.sum(K.binary_crossentropy(const([1.0, 0.0, 0.25]), o, True)),
+                    [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(g, [-0.5, 0.5, 0.25])
 
 
 def test_binary_crossentropy_of_a_sigmoid_output_uses_its_logits(backend):

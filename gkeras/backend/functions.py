@@ -642,47 +642,66 @@ def in_test_phase(x, alt, training=None):
     return in_train_phase(alt, x, training=training)
 
 
+def _logits_of(output, from_logits, activation, name):
+    """The logits behind a softmax/sigmoid output, as tf_keras' _get_logits: they are used even
+    when from_logits=True was passed (with a warning), since such an output is no logit."""
+    logits = output._keras_logits
+    if logits is None:
+        return output, from_logits
+    if from_logits:
+        warnings.warn(f'"`{name}` received `from_logits=True`, but the `output` argument was '
+                      f'produced by a {activation} activation and thus does not represent '
+                      'logits. Was this intended?', stacklevel=3)
+    return logits, True
+
+
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy of one-hot targets; uses the logits behind a softmax, as tf.keras does."""
-    target, output = _t(target), _t(output)
-    if not from_logits and output._keras_logits is not None:
-        output, from_logits = output._keras_logits, True
+    """Cross-entropy of one-hot (or soft) targets along `axis`."""
+    output = _t(output)
+    target = _t_like(target, output)
+    output, from_logits = _logits_of(output, from_logits, 'Softmax', 'categorical_crossentropy')
     if from_logits:
         return -sum(target * ad.log_softmax(output, axis), axis=axis)
     output = output / sum(output, axis=axis, keepdims=True)
-    output = clip(output, epsilon(), 1.0 - epsilon())
+    eps = epsilon()
+    output = clip(output, eps, 1.0 - eps)
     return -sum(target * log(output), axis=axis)
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy of integer targets; uses the logits behind a softmax, as tf.keras does."""
+    """Cross-entropy of integer targets; the result has the output's shape without `axis`."""
     output = _t(output)
-    if not from_logits and output._keras_logits is not None:
-        output, from_logits = output._keras_logits, True
+    output, from_logits = _logits_of(output, from_logits, 'Softmax',
+                                     'sparse_categorical_crossentropy')
     if not from_logits:
-        output = log(clip(output, epsilon(), 1.0 - epsilon()))
+        eps = epsilon()
+        output = log(clip(output, eps, 1.0 - eps))
     axis = axis % output.ndim
     if axis != output.ndim - 1:
         order = [i for i in range(output.ndim) if i != axis] + [axis]
         output = permute_dimensions(output, order)
-    labels = _xp().asarray(raw(target)).astype('int64')
-    if labels.ndim == output.ndim:
-        labels = labels.reshape(labels.shape[:-1])
-    log_probs = ad.log_softmax(output, -1)
-    flat = ad.reshape(log_probs, (-1, output.shape[-1]))
-    flat_labels = labels.reshape(-1)
-    picked = ad.getitem(flat, (_xp().arange(flat_labels.shape[0]), flat_labels))
-    return -ad.reshape(picked, labels.shape)
+    labels = _xp().asarray(raw(target)).astype('int64').reshape(-1)
+    flat = ad.reshape(ad.log_softmax(output, -1), (-1, output.shape[-1]))
+    if labels.shape[0] != flat.shape[0]:
+        raise ValueError(f"sparse_categorical_crossentropy: {labels.shape[0]} labels for "
+                         f"{flat.shape[0]} predictions (output shape {output.shape}).")
+    picked = ad.getitem(flat, (_xp().arange(flat.shape[0]), labels))
+    return -ad.reshape(picked, output.shape[:-1])
 
 
 def binary_crossentropy(target, output, from_logits=False):
     """Elementwise binary cross-entropy; uses the logits behind a sigmoid, as tf.keras does."""
-    target, output = _t(target), _t(output)
-    if not from_logits and output._keras_logits is not None:
-        output, from_logits = output._keras_logits, True
+    output = _t(output)
+    target = _t_like(target, output)
+    output, from_logits = _logits_of(output, from_logits, 'Sigmoid', 'binary_crossentropy')
     if from_logits:
-        # max(z, 0) - z * t + log(1 + exp(-|z|)), tf.nn.sigmoid_cross_entropy_with_logits
-        return ad.relu(output) - output * target + ad.softplus(-ad.absolute(output))
+        # tf.nn.sigmoid_cross_entropy_with_logits: max(z, 0) - z * t + log(1 + exp(-|z|)),
+        # built with where on z >= 0 so that the gradient at z = 0 is sigmoid(0) - t
+        zd = raw(output)
+        nonnegative = zd >= 0
+        relu_logits = ad.where(nonnegative, output, 0.0)
+        neg_abs_logits = ad.where(nonnegative, -output, output)
+        return relu_logits - output * target + ad.softplus(neg_abs_logits)
     eps = epsilon()
     output = clip(output, eps, 1.0 - eps)
     bce = target * log(output + eps) + (1 - target) * log(1 - output + eps)
