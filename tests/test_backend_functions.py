@@ -317,6 +317,16 @@ RELU_CASES = [{}, {'alpha': 0.1}, {'max_value': 6.0}, {'max_value': 1.5}, {'thre
               {'threshold': -0.5, 'alpha': 0.3}, {'max_value': 6, 'alpha': 0.1}]
 
 
+@pytest.mark.parametrize('kwargs', RELU_CASES, ids=str)
+def test_relu_variants(backend, kwargs):
+    kinks = [0.0, 1.0, 1.5, 5.0, 6.0, -0.5]
+    x = np.array([-3.1, -1.3, -0.6, -0.2, 0.3, 0.7, 1.2, 1.8, 2.2, 5.5, 6.6, 8.1])
+    np.testing.assert_allclose(to_np(K.relu(const(x), **kwargs)), relu_np(x, **kwargs), rtol=1e-12)
+    assert all(np.min(np.abs(x - k)) > 0.05 for k in kinks)
+    check_gradients(lambda t: K.relu(t, **kwargs), x)
+    assert K.relu(K.variable(x), **kwargs).dtype == np.float32
+
+
 def test_relu_gradients_at_the_kinks(backend):
     at = [0.0, 6.0, 0.5, -1.0]
 
@@ -333,6 +343,29 @@ ELU_ALPHA = 1.6732632423543772848170429916717
 ELU_SCALE = 1.0507009873554804934193349852946
 
 
+def test_elu_and_selu(backend):
+    x = np.array([-3.0, -0.5, 0.4, 2.0])
+    np.testing.assert_allclose(to_np(K.elu(const(x))), np.where(x > 0, x, np.exp(x) - 1), rtol=1e-12)
+    np.testing.assert_allclose(to_np(K.elu(const(x), 0.5)), np.where(x > 0, x, 0.5 * (np.exp(x) - 1)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(to_np(K.selu(const(x))),
+                               ELU_SCALE * np.where(x > 0, x, ELU_ALPHA * (np.exp(x) - 1)), rtol=1e-12)
+    for fn in (K.elu, lambda t: K.elu(t, 0.5), K.selu):
+        check_gradients(fn, x)
+    # at exactly 0: elu's gradient is alpha, selu's is scale (tf.nn.selu)
+    (g,) = grads_of(lambda t: K.sum(K.elu(t, 0.5)), [0.0])
+    np.testing.assert_allclose(g, [0.5])
+    (g,) = grads_of(lambda t: K.sum(K.selu(t)), [0.0])
+    np.testing.assert_allclose(g, [ELU_SCALE])
+
+
+@pytest.mark.filterwarnings('error::RuntimeWarning')
+def test_elu_and_selu_gradients_are_finite_for_large_inputs(backend):
+    for fn in (K.elu, K.selu):
+        (g,) = grads_of(lambda t: K.sum(fn(t)), [200.0, 1000.0], dtype=np.float32)
+        assert np.all(np.isfinite(g)), g
+
+
 @pytest.mark.parametrize('axis', [-1, 0, 1, (1, 2)], ids=str)
 def test_softmax(backend, rng, axis):
     x = rng.normal(size=(2, 3, 4)) * 3
@@ -340,6 +373,11 @@ def test_softmax(backend, rng, axis):
     np.testing.assert_allclose(to_np(out), softmax_np(x, axis), rtol=1e-12)
     assert out._keras_logits is not None
     check_gradients(lambda t: K.softmax(t, axis), x)
+
+
+def test_softmax_rejects_vectors(backend):
+    with pytest.raises(ValueError, match='1D'):
+        K.softmax(const([1.0, 2.0]))
 
 
 def test_sigmoid_remembers_its_logits_and_is_accurate(backend):

@@ -547,40 +547,54 @@ def l2_normalize(x, axis=None):
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit with tf.keras' exact composition (leaky, capped, thresholded)."""
     x = _t(x)
+    alpha = float(alpha)
     if alpha != 0.0 and max_value is None and threshold == 0:
         return ad.where(raw(x) > 0, x, x * alpha)
     negative_part = None
     if alpha != 0.0:
         negative_part = ad.relu(threshold - x) if threshold != 0 else ad.relu(-x)
+    clip_max = max_value is not None
     if threshold != 0:
         y = x * (raw(x) > threshold).astype(x.dtype)
-    elif max_value is not None and max_value == 6:
+    elif max_value == 6:
         # relu6: the gradient passes only strictly inside (0, 6), like tf.nn.relu6
         xd = raw(x)
-        y = ad.where((xd > 0) & (xd < 6), x, ad.where(xd >= 6, 6.0, 0.0))
-        max_value = None
+        y = ad.where((xd > 0) & (xd < 6), x, Tensor(_xp().clip(xd, 0, 6)))
+        clip_max = False
     else:
         y = ad.relu(x)
-    if max_value is not None:
-        y = clip(y, 0.0, max_value)
+    if clip_max:
+        y = clip(y, 0.0, float(max_value))
     if negative_part is not None:
         y = y - negative_part * alpha
     return y
 
 
+def _expm1_negative(x):
+    """exp(min(x, 0)) - 1: the negative branch of elu, without overflow (inf * 0 = nan in the
+    gradient) for large positive x, where that branch is not selected."""
+    return ad.exp(ad.minimum(x, 0.0)) - 1.0
+
+
 def elu(x, alpha=1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise; the gradient at 0 is alpha (tf_keras)."""
     x = _t(x)
-    return ad.where(raw(x) > 0, x, (ad.exp(x) - 1) * alpha)
+    return ad.where(raw(x) > 0, x, _expm1_negative(x) * float(alpha))
 
 
 def selu(x):
+    """tf.nn.selu: scale * elu(x, alpha), with gradient `scale` at exactly 0."""
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
-    return elu(x, alpha) * scale
+    x = _t(x)
+    return ad.where(raw(x) >= 0, x, _expm1_negative(x) * alpha) * scale
 
 
 def softmax(x, axis=-1):
+    """Softmax over `axis` (int or tuple); the output remembers its logits for crossentropy."""
     x = _t(x)
+    if x.ndim <= 1:
+        raise ValueError(f"Cannot apply softmax to a tensor that is 1D. Received input: shape={x.shape}")
     out = ad.softmax(x, axis)
     out._keras_logits = x
     return out
