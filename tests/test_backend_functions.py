@@ -565,6 +565,58 @@ def test_bias_add_vector(backend, rng, x_shape, data_format):
     check_gradients(lambda a, b: K.bias_add(a, b, data_format), x, bias)
 
 
+def test_bias_add_full_rank_bias(backend, rng):
+    x = rng.normal(size=(2, 3, 4, 5))
+    bias = rng.normal(size=(3, 4, 5))
+    np.testing.assert_allclose(to_np(K.bias_add(const(x), const(bias), 'channels_last')), x + bias[None],
+                               rtol=1e-12)
+    # channels_first: tf_keras reshapes a (d1, ..., c) bias to (1, c, d1, ...) without transposing
+    bias = np.arange(24.0).reshape(3, 4, 2)
+    x = np.zeros((1, 2, 3, 4))
+    expected = bias.reshape(1, 2, 3, 4)
+    np.testing.assert_array_equal(to_np(K.bias_add(const(x), const(bias), 'channels_first')), expected)
+    check_gradients(lambda a, b: K.bias_add(a, b, 'channels_first'), rng.normal(size=(1, 2, 3, 4)), bias)
+
+
+def test_bias_add_follows_image_data_format_and_checks_arguments(backend):
+    x, bias = const(np.zeros((1, 2, 3))), const([1.0, 2.0])
+    previous = K.image_data_format()
+    try:
+        K.set_image_data_format('channels_first')
+        np.testing.assert_array_equal(to_np(K.bias_add(x, bias)), [[[1, 1, 1], [2, 2, 2]]])
+    finally:
+        K.set_image_data_format(previous)
+    with pytest.raises(ValueError, match='data_format'):
+        K.bias_add(x, bias, 'channels_middle')
+    with pytest.raises(ValueError, match='Unexpected bias dimensions 2'):
+        K.bias_add(const(np.zeros((1, 2, 3, 4))), const(np.zeros((3, 4))))
+
+
+def test_in_train_phase_and_learning_phase(backend):
+    calls = []
+
+    def branch(name):
+        return lambda: calls.append(name) or name
+    assert K.learning_phase() == 0
+    assert K.in_train_phase(branch('train'), branch('test')) == 'test'
+    assert calls == ['test']  # only the chosen branch is evaluated
+    assert K.in_train_phase('train', 'test', training=True) == 'train'
+    assert K.in_train_phase('train', 'test', training=1) == 'train'
+    assert K.in_test_phase('test', 'train', training=0) == 'test'
+    with config.training_phase(True):
+        assert K.learning_phase() == 1
+        assert K.in_train_phase('train', 'test') == 'train'
+    assert K.learning_phase() == 0
+    K.set_learning_phase(1)
+    assert K.in_train_phase('train', 'test') == 'train'
+    K.clear_session()  # forgets the fixed phase, as tf_keras' clear_session does
+    assert K.learning_phase() == 0
+    with pytest.raises(ValueError, match='0 or 1'):
+        K.set_learning_phase(2)
+    per_sample = K.in_train_phase(const([1.0, 2.0]), const([-1.0, -2.0]), training=const([True, False]))
+    np.testing.assert_array_equal(to_np(per_sample), [1.0, -2.0])
+
+
 # ---------------------------------------------------------------------------------------------
 # Array creation
 
@@ -721,6 +773,31 @@ def test_stop_gradient(backend):
 
 # ---------------------------------------------------------------------------------------------
 # switch and gradients
+
+def test_switch_with_a_scalar_condition_picks_one_branch(backend):
+    calls = []
+    then = lambda: calls.append('then') or const(np.ones((2, 2)))   # noqa: E731
+    other = lambda: calls.append('else') or const([5.0])             # noqa: E731
+    out = K.switch(const(True), then, other)
+    assert out.shape == (2, 2) and calls == ['then']
+    assert to_np(K.switch(0, then, other)).tolist() == [5.0] and calls == ['then', 'else']
+
+
+def test_switch_condition_alignment(backend):
+    a = np.arange(8.0).reshape(2, 2, 2)
+    # rank 1: numpy broadcasting against the trailing axis
+    got = to_np(K.switch(const([True, False]), const(a), const(-a)))
+    np.testing.assert_array_equal(got, np.where(np.array([True, False]), a, -a))
+    # rank >= 2: aligned with the leading axes (tf_keras pads the condition on the right)
+    cond = np.array([[True, False], [False, True]])
+    got = to_np(K.switch(const(cond), const(a), const(-a)))
+    np.testing.assert_array_equal(got, np.where(cond[:, :, None], a, -a))
+    # integer conditions are cast to bool
+    np.testing.assert_array_equal(to_np(K.switch(const([1, 0]), const([1.0, 2.0]), const([3.0, 4.0]))),
+                                  [1.0, 4.0])
+    with pytest.raises(ValueError, match='Rank of `condition`'):
+        K.switch(const(np.ones((2, 2), bool)), const([1.0, 2.0]), const([3.0, 4.0]))
+
 
 def test_switch_gradient_flows_to_the_chosen_elements(backend, rng):
     x, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))

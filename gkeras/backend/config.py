@@ -68,6 +68,11 @@ def set_learning_phase(value):
     _phase.forced = value
 
 
+def reset_learning_phase():
+    """Forget a phase fixed by set_learning_phase (K.clear_session does this)."""
+    _phase.forced = None
+
+
 class training_phase:
     """Context manager that sets the learning phase for a forward pass."""
 

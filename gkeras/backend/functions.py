@@ -67,8 +67,9 @@ def reset_uids():
 
 
 def clear_session():
-    """Forget layer-name counters, as Keras' clear_session does."""
+    """Forget layer-name counters and a fixed learning phase, as Keras' clear_session does."""
     reset_uids()
+    config.reset_learning_phase()
 
 
 def backend():
@@ -451,12 +452,28 @@ def less_equal(x, y):
 
 
 def switch(condition, then_expression, else_expression):
-    """Elementwise (or scalar) select; callables are evaluated first, as in Keras."""
+    """Select by condition, as tf_keras' K.switch.
+
+    A scalar condition picks one whole branch (calling only that one when it is callable). A
+    rank-1 condition broadcasts against the trailing axes of the branches; a condition of rank
+    >= 2 is aligned with their leading axes (padded with size-1 axes on the right).
+    """
+    cond = _xp().asarray(raw(condition)).astype(bool)
+    if cond.ndim == 0:
+        chosen = then_expression if bool(cond) else else_expression
+        return chosen() if callable(chosen) else chosen
     if callable(then_expression):
         then_expression = then_expression()
     if callable(else_expression):
         else_expression = else_expression()
-    return ad.where(raw(condition), then_expression, else_expression)
+    expr_ndim = len(getattr(raw(then_expression), 'shape', ()))
+    if cond.ndim > expr_ndim:
+        raise ValueError("Rank of `condition` should be less than or equal to rank of "
+                         f"`then_expression` and `else_expression`. ndim(condition)={cond.ndim}, "
+                         f"ndim(then_expression)={expr_ndim}")
+    if cond.ndim > 1:
+        cond = cond.reshape(cond.shape + (1,) * (expr_ndim - cond.ndim))
+    return ad.where(cond, then_expression, else_expression)
 
 
 def _pair(x, y):
@@ -637,18 +654,29 @@ def dropout(x, level, noise_shape=None, seed=None, rng=None):
 
 
 def bias_add(x, bias, data_format=None):
-    from .config import normalize_data_format
-    x, bias = _t(x), _t(bias)
-    if normalize_data_format(data_format) == 'channels_first' and x.ndim > 2:
-        shape = (1, bias.shape[0]) + (1,) * (x.ndim - 2) if bias.ndim == 1 else (1,) + bias.shape
-        return x + ad.reshape(bias, shape)
-    return x + bias
+    """Add a bias vector (along the channel axis) or a bias of rank ndim(x) - 1, as tf_keras."""
+    data_format = config.normalize_data_format(data_format)
+    x, bias = _pair(x, bias)
+    if bias.ndim != 1 and bias.ndim != x.ndim - 1:
+        raise ValueError(f"Unexpected bias dimensions {bias.ndim}, expect to be 1 or "
+                         f"{x.ndim - 1} dimensions")
+    if bias.ndim == 1:
+        if data_format == 'channels_first' and x.ndim > 2:
+            return x + ad.reshape(bias, (1, bias.shape[0]) + (1,) * (x.ndim - 2))
+        return x + bias
+    if data_format == 'channels_first' and x.ndim in (3, 4, 5):
+        # tf_keras reshapes (not transposes) the bias: its last axis becomes the channel axis
+        return x + ad.reshape(bias, (1, bias.shape[-1]) + bias.shape[:-1])
+    return x + ad.reshape(bias, (1,) + bias.shape)
 
 
 def in_train_phase(x, alt, training=None):
+    """x in the training phase, else alt (callables are called only when chosen)."""
     if training is None:
         training = learning_phase()
-    chosen = x if training else alt
+    if isinstance(training, Tensor) and training.ndim > 0:
+        return switch(training, x, alt)
+    chosen = x if bool(raw(training)) else alt
     return chosen() if callable(chosen) else chosen
 
 
