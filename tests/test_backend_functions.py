@@ -408,6 +408,28 @@ def test_dropout_scales_kept_values_and_drops_the_rest(backend):
     np.testing.assert_array_equal(to_np(K.dropout(x, 0.0)), x)
 
 
+def test_dropout_noise_shape_broadcasts(backend):
+    x = np.ones((50, 4, 6), np.float32)
+    out = to_np(K.dropout(x, 0.5, noise_shape=(50, 1, 6), seed=3))
+    assert np.all(out == out[:, :1, :])  # one decision per (sample, feature), shared along axis 1
+    assert 0 < (out == 0).mean() < 1
+    out = to_np(K.dropout(x, 0.5, noise_shape=(None, 4, 1), seed=3))
+    assert np.all(out == out[:, :, :1])
+    with pytest.raises(ValueError, match='noise_shape'):
+        K.dropout(x, 0.5, noise_shape=(50, 1))
+
+
+def test_dropout_seeds_and_generators(backend):
+    x = np.ones((20, 20), np.float32)
+    a, b = to_np(K.dropout(x, 0.5, seed=7)), to_np(K.dropout(x, 0.5, seed=7))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, to_np(K.dropout(x, 0.5, seed=8)))
+    generator = selection.active().rng(5)
+    first, second = to_np(K.dropout(x, 0.5, rng=generator)), to_np(K.dropout(x, 0.5, rng=generator))
+    assert not np.array_equal(first, second)  # a generator advances between calls
+    assert K.dropout(np.ones(4, np.float16), 0.5, seed=1).dtype == np.float16
+
+
 def test_dropout_gradient_uses_the_same_mask(backend):
     v = K.variable(np.arange(1.0, 101.0))
     out = K.dropout(v, 0.4, seed=11)
@@ -641,6 +663,16 @@ def test_variable_constant_and_values(backend):
         K.set_value(v, np.ones(3))
 
 
+def test_constant_shapes_and_dtypes(backend):
+    c = K.constant([1, 2, 3, 4], shape=(2, 2))
+    assert c.dtype == np.float32 and not c.requires_grad
+    np.testing.assert_array_equal(to_np(c), [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(to_np(K.constant(3.0, shape=(2, 3))), np.full((2, 3), 3.0))
+    assert K.constant(1, dtype='int32').dtype == np.int32
+    with pytest.raises(TypeError):
+        K.constant([1, 2, 3], shape=(2, 2))
+
+
 def test_zeros_ones_eye_and_likes(backend):
     z, o = K.zeros((2, 3)), K.ones((3,), dtype='float64', name='o')
     assert isinstance(z, ad.Variable) and z.dtype == np.float32 and o.dtype == np.float64
@@ -665,6 +697,26 @@ def test_floatx_setting(backend):
         K.set_floatx('float32')
     with pytest.raises(ValueError, match='float'):
         K.set_floatx('int8')
+
+
+def test_arange(backend):
+    cases = [((5,), [0, 1, 2, 3, 4], np.int32), ((2, 8, 3), [2, 5], np.int32), ((-3,), [], np.int32),
+             ((0, 10, 1.5), [0, 1.5, 3, 4.5, 6, 7.5, 9], np.float32),  # tf.range of floats: float32
+             ((2.5,), [0, 1, 2], np.float32)]
+    for args, values, dtype in cases:
+        out = K.arange(*args)
+        assert out.dtype == dtype, args
+        np.testing.assert_array_equal(to_np(out), values)
+    out = K.arange(1, 4, dtype='float64')
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(to_np(out), [1, 2, 3])
+
+
+def test_one_hot(backend):
+    out = K.one_hot(np.array([[0, 2], [-1, 3]]), 3)
+    assert out.shape == (2, 2, 3) and out.dtype == np.float32
+    # an index outside [0, num_classes) gives a row of zeros, as tf.one_hot
+    np.testing.assert_array_equal(to_np(out), [[[1, 0, 0], [0, 0, 1]], [[0, 0, 0], [0, 0, 0]]])
 
 
 def test_cast(backend):
@@ -699,6 +751,43 @@ def test_get_uid_and_clear_session(backend):
 
 # ---------------------------------------------------------------------------------------------
 # Randomness
+
+@pytest.mark.parametrize('dtype', [None, 'float64', 'float16'])
+def test_random_normal_and_truncated_normal(backend, dtype):
+    values = K.random_normal((20000,), mean=1.5, stddev=2.0, dtype=dtype, seed=1)
+    assert values.dtype == np.dtype(dtype or 'float32')
+    data = to_np(values).astype(np.float64)
+    assert abs(data.mean() - 1.5) < 5 * 2.0 / np.sqrt(data.size)
+    assert abs(data.std() - 2.0) < 0.05
+    truncated = to_np(K.truncated_normal((20000,), mean=-1.0, stddev=0.5, dtype=dtype, seed=2))
+    truncated = truncated.astype(np.float64)
+    assert truncated.min() >= -2.0 - 1e-3 and truncated.max() <= 0.0 + 1e-3
+    # a standard normal truncated at +-2 has standard deviation 0.8796
+    assert abs(truncated.std() / 0.5 - 0.8796) < 0.02
+    assert abs(truncated.mean() + 1.0) < 0.02
+
+
+def test_random_uniform_and_bernoulli(backend):
+    u = to_np(K.random_uniform((20000,), minval=-2.0, maxval=3.0, seed=4))
+    assert u.dtype == np.float32 and u.min() >= -2.0 and u.max() < 3.0
+    assert abs(u.mean() - 0.5) < 0.05 and abs(u.var() - 25 / 12) < 0.1
+    ints = to_np(K.random_uniform((1000,), 0, 5, dtype='int32', seed=4))
+    assert ints.dtype == np.int32 and set(np.unique(ints)) == {0, 1, 2, 3, 4}
+    b = to_np(K.random_binomial((20000,), p=0.3, seed=5))
+    assert set(np.unique(b)) == {0.0, 1.0} and abs(b.mean() - 0.3) < 0.02
+    np.testing.assert_array_equal(to_np(K.random_bernoulli((5,), p=1.0)), np.ones(5))
+
+
+def test_random_seeds_are_reproducible(backend):
+    draws = {'normal': K.random_normal, 'uniform': K.random_uniform, 'truncated': K.truncated_normal,
+             'bernoulli': lambda shape, seed: K.random_bernoulli(shape, p=0.5, seed=seed)}
+    for name, fn in draws.items():
+        a, b, c = (to_np(fn((50,), seed=s)) for s in (9, 9, 10))
+        np.testing.assert_array_equal(a, b, err_msg=name)
+        assert not np.array_equal(a, c), name
+    unseeded = [to_np(K.random_normal((50,))) for _ in range(2)]
+    assert not np.array_equal(*unseeded)
+
 
 # ---------------------------------------------------------------------------------------------
 # Shape manipulation and indexing

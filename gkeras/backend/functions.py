@@ -86,10 +86,17 @@ def variable(value, dtype=None, name=None, constraint=None):
 
 
 def constant(value, dtype=None, shape=None, name=None):
+    """A constant tensor; with `shape`, a scalar is filled in and a same-sized value reshaped."""
     dtype = dtype or floatx()
-    data = _xp().asarray(raw(value), dtype=dtype)
+    data = selection.active().asarray(raw(value), dtype=dtype)
     if shape is not None:
-        data = _xp().broadcast_to(data, tuple(shape)).copy()
+        shape = tuple(int(n) for n in shape)
+        if data.size == int(np.prod(shape)):
+            data = data.reshape(shape)
+        elif data.size == 1:
+            data = _xp().full(shape, data.reshape(()), dtype=dtype)
+        else:
+            raise TypeError(f"constant: a value of {data.size} elements cannot fill shape {shape}.")
     return Tensor(data)
 
 
@@ -159,41 +166,70 @@ def _random(seed):
     return selection.active().rng(seed)
 
 
+def _float_draw(draw, shape, dtype):
+    """Draw floats in `dtype`; generators draw float32/float64 only, so float16 is cast down."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != 'f':
+        raise ValueError(f"Expected a float dtype for random values; received dtype={dtype}.")
+    data = draw(tuple(shape), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    return data.astype(dtype, copy=False)
+
+
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    data = _random(seed).standard_normal(tuple(shape), dtype=dtype or floatx())
+    data = _float_draw(_random(seed).standard_normal, shape, dtype or floatx())
     return Tensor(data * stddev + mean)
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    data = _random(seed).random(tuple(shape), dtype=dtype or floatx())
+    """Uniform in [minval, maxval); an integer dtype draws integers, as tf.random.uniform does."""
+    dtype = np.dtype(dtype or floatx())
+    if dtype.kind in 'iu':
+        return Tensor(_random(seed).integers(minval, maxval, size=tuple(shape), dtype=dtype))
+    data = _float_draw(_random(seed).random, shape, dtype)
     return Tensor(data * (maxval - minval) + minval)
 
 
+def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
+    """1 with probability p, else 0 (tf_keras: uniform <= p)."""
+    dtype = dtype or floatx()
+    data = _random(seed).random(tuple(shape)) <= p
+    return Tensor(data.astype(dtype))
+
+
 def random_binomial(shape, p=0.0, dtype=None, seed=None):
-    data = _random(seed).random(tuple(shape), dtype=floatx()) < p
-    return Tensor(data.astype(dtype or floatx()))
+    """Deprecated name of random_bernoulli, kept as tf_keras keeps it."""
+    return random_bernoulli(shape, p, dtype, seed)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal values re-drawn until they lie within two standard deviations of the mean."""
     rng = _random(seed)
-    data = rng.standard_normal(tuple(shape), dtype=dtype or floatx())
+    dtype = dtype or floatx()
+    data = _float_draw(rng.standard_normal, shape, dtype)
     outside = _xp().abs(data) > 2
     while bool(outside.any()):
-        data = _xp().where(outside, rng.standard_normal(tuple(shape), dtype=data.dtype), data)
+        data = _xp().where(outside, _float_draw(rng.standard_normal, shape, dtype), data)
         outside = _xp().abs(data) > 2
     return Tensor(data * stddev + mean)
 
 
 def arange(start, stop=None, step=1, dtype='int32'):
+    """tf.range semantics: float arguments give float32 (only a dtype other than int32 casts)."""
     if stop is None:
-        start, stop = 0, start
-    return Tensor(_xp().arange(start, stop, step, dtype=dtype))
+        start, stop = 0, builtins.max(start, 0)
+    if builtins.any(isinstance(v, float) for v in (start, stop, step)):
+        natural = 'float32'
+    else:
+        natural = 'int32'
+    out = _xp().arange(start, stop, step, dtype=np.float64 if natural == 'float32' else np.int64)
+    return Tensor(out.astype(natural if dtype == 'int32' else dtype))
 
 
 def one_hot(indices, num_classes):
-    idx = raw(indices)
-    out = _xp().eye(num_classes, dtype=floatx())[_xp().asarray(idx, dtype='int64')]
-    return Tensor(out)
+    """float32 one-hot along a new last axis; an index outside [0, num_classes) gives a zero row."""
+    xp = _xp()
+    idx = xp.asarray(raw(indices))
+    return Tensor((idx[..., None] == xp.arange(num_classes)).astype('float32'))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -642,14 +678,24 @@ def tanh(x):
 
 
 def dropout(x, level, noise_shape=None, seed=None, rng=None):
-    """Zero each element with probability `level` and scale the rest by 1/(1-level)."""
+    """Zero each element with probability `level` and scale the rest by 1/(1-level).
+
+    Args:
+        noise_shape: shape of the keep/drop mask, broadcast against x (None entries take x's).
+        rng: a backend generator to draw from instead of a fresh one seeded with `seed`.
+    """
     x = _t(x)
     if not 0 <= level < 1:
         raise ValueError(f"dropout level must be in [0, 1); received level={level}.")
-    shape = x.shape if noise_shape is None else tuple(
-        x.shape[i] if n is None else n for i, n in enumerate(noise_shape))
+    if noise_shape is None:
+        shape = x.shape
+    else:
+        if len(noise_shape) != x.ndim:
+            raise ValueError(f"dropout: noise_shape {tuple(noise_shape)} must have one entry per "
+                             f"axis of x, of shape {x.shape}.")
+        shape = tuple(x.shape[i] if n is None else int(n) for i, n in enumerate(noise_shape))
     source = rng if rng is not None else _random(seed)
-    keep = source.random(shape, dtype=x.dtype) >= level
+    keep = _float_draw(source.random, shape, x.dtype) >= level
     return x * (keep.astype(x.dtype) * (1.0 / (1.0 - level)))
 
 
