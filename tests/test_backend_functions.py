@@ -72,6 +72,16 @@ def test_reductions_of_float32_stay_float32(backend):
         assert fn(x, axis=1).dtype == np.float32, name
 
 
+def test_mean_of_booleans_and_integers(backend):
+    # bool counts as floatx; an integer mean stays integer and truncates toward zero (tf)
+    flags = K.mean(np.array([True, False, False, True]))
+    assert flags.dtype == np.float32 and float(flags) == 0.5
+    negative = K.mean(np.array([-1, -2, -2], np.int32))
+    assert negative.dtype == np.int32 and int(negative) == -1
+    np.testing.assert_array_equal(to_np(K.mean(np.array([[1, 2], [4, 4]], np.int32), axis=1)), [1, 4])
+    np.testing.assert_allclose(float(K.var(np.array([True, False]))), 0.25)
+
+
 def test_std_and_var_of_integers_are_float(backend):
     np.testing.assert_allclose(float(K.std(np.array([1, 2, 3, 4]))), np.std([1, 2, 3, 4]), rtol=1e-6)
 
@@ -93,6 +103,22 @@ def test_cumsum(backend, rng, axis):
     x = rng.normal(size=(3, 4))
     np.testing.assert_allclose(to_np(K.cumsum(const(x), axis)), np.cumsum(x, axis=axis), rtol=1e-12)
     check_gradients(lambda t: K.cumsum(t, axis), x)
+
+
+def test_cumsum_of_a_long_axis_is_linear(backend):
+    x = np.ones(200_000, np.float32)
+    np.testing.assert_array_equal(to_np(K.cumsum(x))[[0, -1]], [1.0, 200_000.0])
+    assert K.cumsum(np.array([1, 2], np.int32)).dtype == np.int32
+
+
+def test_logsumexp(backend, rng):
+    x = rng.normal(size=(2, 3)) * 10
+    for axis, keepdims in [(None, False), (None, True), (0, False), (1, True), (-1, False)]:
+        expected = np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+        got = to_np(K.logsumexp(const(x), axis=axis, keepdims=keepdims))
+        assert got.shape == np.shape(expected)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        check_gradients(lambda t: K.logsumexp(t, axis=axis, keepdims=keepdims), x)
 
 
 def test_any_all_argmax_argmin(backend):

@@ -151,11 +151,11 @@ def eye(size, dtype=None, name=None):
 
 
 def zeros_like(x, dtype=None, name=None):
-    return Tensor(_xp().zeros_like(raw(x), dtype=dtype))
+    return Tensor(_xp().zeros_like(raw(_t(x)), dtype=dtype))
 
 
 def ones_like(x, dtype=None, name=None):
-    return Tensor(_xp().ones_like(raw(x), dtype=dtype))
+    return Tensor(_xp().ones_like(raw(_t(x)), dtype=dtype))
 
 
 def identity(x, name=None):
@@ -333,9 +333,18 @@ def sum(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
+    """Mean; booleans count as floatx, integers give tf's integer mean (truncated toward 0)."""
     x = _t(x)
-    if not _xp().issubdtype(x.dtype, _xp().floating):
+    kind = np.dtype(x.dtype).kind
+    if kind == 'b':
         x = cast(x, floatx())
+    elif kind in 'iu':
+        xd = raw(x)
+        axes = tuple(range(xd.ndim)) if axis is None else axis
+        count = int(np.prod([xd.shape[a] for a in np.atleast_1d(axes)]))
+        total = _xp().sum(xd, axis=axis, keepdims=keepdims, dtype=np.int64)
+        quotient = _xp().where(total >= 0, total // count, -(-total // count))
+        return Tensor(quotient.astype(xd.dtype))
     return ad.reduce_mean(x, axis, keepdims)
 
 
@@ -352,13 +361,12 @@ def prod(x, axis=None, keepdims=False):
 
 
 def cumsum(x, axis=0):
+    return ad.cumsum(_t(x), axis)
+
+
+def _as_float(x):
     x = _t(x)
-    xp = _xp()
-    n = x.shape[axis]
-    lower = xp.tril(xp.ones((n, n), dtype=x.dtype))
-    moved = permute_dimensions(x, _move_last_order(x.ndim, axis))
-    out = ad.tensordot_last(moved, Tensor(lower.T))
-    return permute_dimensions(out, _argsort(_move_last_order(x.ndim, axis)))
+    return x if _is_float(x) else cast(x, floatx())
 
 
 def _move_last_order(ndim, axis):
@@ -371,29 +379,29 @@ def _argsort(seq):
 
 
 def var(x, axis=None, keepdims=False):
-    x = _t(x)
-    centered = x - mean(x, axis=axis, keepdims=True)
-    return mean(square(centered), axis=axis, keepdims=keepdims)
+    x = _as_float(x)
+    centered = x - ad.reduce_mean(x, axis, keepdims=True)
+    return ad.reduce_mean(ad.square(centered), axis, keepdims)
 
 
 def std(x, axis=None, keepdims=False):
-    return sqrt(var(x, axis=axis, keepdims=keepdims))
+    return ad.sqrt(var(x, axis=axis, keepdims=keepdims))
 
 
 def any(x, axis=None, keepdims=False):
-    return Tensor(_xp().any(raw(x), axis=axis, keepdims=keepdims))
+    return Tensor(_xp().any(raw(_t(x)), axis=axis, keepdims=keepdims))
 
 
 def all(x, axis=None, keepdims=False):
-    return Tensor(_xp().all(raw(x), axis=axis, keepdims=keepdims))
+    return Tensor(_xp().all(raw(_t(x)), axis=axis, keepdims=keepdims))
 
 
 def argmax(x, axis=-1):
-    return Tensor(_xp().argmax(raw(x), axis=axis))
+    return Tensor(_xp().argmax(raw(_t(x)), axis=axis).astype('int64'))
 
 
 def argmin(x, axis=-1):
-    return Tensor(_xp().argmin(raw(x), axis=axis))
+    return Tensor(_xp().argmin(raw(_t(x)), axis=axis).astype('int64'))
 
 
 def square(x):
@@ -421,7 +429,8 @@ def log(x):
 def logsumexp(x, axis=None, keepdims=False):
     x = _t(x)
     if axis is None:
-        return ad.logsumexp(ad.reshape(x, (-1,)), axis=0, keepdims=False)
+        out = ad.logsumexp(ad.reshape(x, (-1,)), axis=0, keepdims=False)
+        return ad.reshape(out, (1,) * x.ndim) if keepdims else out
     return ad.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
@@ -430,12 +439,14 @@ def pow(x, a):
 
 
 def clip(x, min_value, max_value):
-    if max_value is None:
-        max_value = np.inf
+    """Clip to [min_value, max_value]; None is unbounded and a numeric max below min becomes min."""
+    if isinstance(min_value, (int, float)) and isinstance(max_value, (int, float)):
+        if max_value < min_value:
+            max_value = min_value
     if min_value is None:
         min_value = -np.inf
-    if max_value < min_value:
-        max_value = min_value
+    if max_value is None:
+        max_value = np.inf
     return ad.clip(_t(x), min_value, max_value)
 
 
