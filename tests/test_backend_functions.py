@@ -689,6 +689,16 @@ def test_variable_constant_and_values(backend):
         K.set_value(v, np.ones(3))
 
 
+def test_update_functions(backend):
+    v = K.variable([1.0, 2.0])
+    assert K.update(v, [5.0, 6.0]) is v
+    K.update_add(v, [1.0, 1.0])
+    K.update_sub(v, 0.5)
+    np.testing.assert_array_equal(K.get_value(v), [5.5, 6.5])
+    K.moving_average_update(v, [1.5, 2.5], 0.75)
+    np.testing.assert_allclose(K.get_value(v), [5.5 * 0.75 + 1.5 * 0.25, 6.5 * 0.75 + 2.5 * 0.25])
+
+
 def test_constant_shapes_and_dtypes(backend):
     c = K.constant([1, 2, 3, 4], shape=(2, 2))
     assert c.dtype == np.float32 and not c.requires_grad
@@ -879,6 +889,25 @@ def test_gather(backend, rng):
     np.testing.assert_array_equal(g, [[3.0, 3.0], [0.0, 0.0]])
 
 
+def test_reverse_and_padding(backend, rng):
+    x = rng.normal(size=(2, 3, 4))
+    np.testing.assert_array_equal(to_np(K.reverse(const(x), 1)), x[:, ::-1])
+    np.testing.assert_array_equal(to_np(K.reverse(const(x), (0, -1))), x[::-1, :, ::-1])
+    check_gradients(lambda t: K.reverse(t, (0, 2)), x)
+    np.testing.assert_array_equal(to_np(K.temporal_padding(const(x), (1, 2))),
+                                  np.pad(x, ((0, 0), (1, 2), (0, 0))))
+    image = rng.normal(size=(1, 2, 3, 2))
+    np.testing.assert_array_equal(to_np(K.spatial_2d_padding(const(image), ((1, 0), (0, 2)))),
+                                  np.pad(image, ((0, 0), (1, 0), (0, 2), (0, 0))))
+    np.testing.assert_array_equal(
+        to_np(K.spatial_2d_padding(const(image), ((1, 0), (0, 2)), 'channels_first')),
+        np.pad(image, ((0, 0), (0, 0), (1, 0), (0, 2))))
+    volume = rng.normal(size=(1, 2, 2, 2, 1))
+    np.testing.assert_array_equal(to_np(K.spatial_3d_padding(const(volume))),
+                                  np.pad(volume, ((0, 0), (1, 1), (1, 1), (1, 1), (0, 0))))
+    check_gradients(lambda t: K.spatial_2d_padding(t, ((1, 0), (0, 2))), image)
+
+
 def test_stop_gradient(backend):
     v = K.variable([1.0, 2.0])
     (g,) = K.gradients(K.sum(v * K.stop_gradient(v)), [v])
@@ -920,11 +949,159 @@ def test_switch_gradient_flows_to_the_chosen_elements(backend, rng):
     check_gradients(lambda a, b: K.switch(cond, a, b), x, y)
 
 
+def test_gradients_returns_one_tensor_per_variable(backend):
+    a, b, unused = K.variable([1.0, 2.0]), K.variable([[3.0]]), K.variable([0.0, 0.0, 0.0])
+    loss = K.sum(a * a) * K.sum(b)
+    grads = K.gradients(loss, [a, b, unused])
+    assert isinstance(grads, list) and all(isinstance(g, ad.Tensor) for g in grads)
+    np.testing.assert_allclose(to_np(grads[0]), [6.0, 12.0])
+    np.testing.assert_allclose(to_np(grads[1]), [[5.0]])
+    np.testing.assert_array_equal(to_np(grads[2]), np.zeros(3))
+    single = K.gradients(loss, a)
+    assert isinstance(single, list) and len(single) == 1  # as tf.gradients
+    np.testing.assert_allclose(to_np(single[0]), [6.0, 12.0])
+
+
 # ---------------------------------------------------------------------------------------------
 # rnn
 
+def rnn_np(inputs, state, w, u, mask=None, go_backwards=False, zero_output_for_mask=False):
+    """h_t = tanh(x_t w + h_{t-1} u), a masked step keeping state and repeating the output."""
+    steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
+    outputs, previous = [], np.zeros((inputs.shape[0], u.shape[1]))
+    for t in steps:
+        new = np.tanh(inputs[:, t] @ w + state @ u)
+        if mask is not None:
+            keep = mask[:, t][:, None]
+            new_state = np.where(keep, new, state)
+            new = np.where(keep, new, 0.0 if zero_output_for_mask else previous)
+        else:
+            new_state = new
+        state, previous = new_state, new
+        outputs.append(new)
+    return outputs[-1], np.stack(outputs, axis=1), state
+
+
+@pytest.mark.parametrize('go_backwards', [False, True])
+@pytest.mark.parametrize('masked', [False, True])
+@pytest.mark.parametrize('zero_output_for_mask', [False, True])
+def test_rnn(backend, rng, go_backwards, masked, zero_output_for_mask):
+    inputs, h0 = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 5))
+    w, u = rng.normal(size=(2, 5)) * 0.5, rng.normal(size=(5, 5)) * 0.5
+    mask = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [0, 1, 0, 1]], bool) if masked else None
+
+    def run(x, h, kernel, recurrent):
+        def step(x_t, states):
+            out = K.tanh(K.dot(x_t, kernel) + K.dot(states[0], recurrent))
+            return out, [out]
+        return K.rnn(step, x, [h], go_backwards=go_backwards, mask=None if mask is None else const(mask),
+                     zero_output_for_mask=zero_output_for_mask)
+    last, outputs, states = run(const(inputs), const(h0), const(w), const(u))
+    expected = rnn_np(inputs, h0, w, u, mask, go_backwards, zero_output_for_mask)
+    np.testing.assert_allclose(to_np(last), expected[0], rtol=1e-12)
+    np.testing.assert_allclose(to_np(outputs), expected[1], rtol=1e-12)
+    assert isinstance(states, list) and len(states) == 1
+    np.testing.assert_allclose(to_np(states[0]), expected[2], rtol=1e-12)
+    check_gradients(lambda *ts: run(*ts)[1], inputs, h0, w, u)
+
+
+def test_rnn_time_major_constants_and_last_output_only(backend, rng):
+    inputs = rng.normal(size=(4, 3, 2))  # (time, batch, features)
+    bias = const(np.array([0.5, -0.5]))
+    seen = []
+
+    def step(x_t, states):
+        seen.append(len(states))
+        out = x_t + states[0] + states[1]
+        return out, [out]
+    last, outputs, (state,) = K.rnn(step, const(inputs), [const(np.zeros((3, 2)))], constants=[bias],
+                                    time_major=True, return_all_outputs=False)
+    expected = np.cumsum(inputs, axis=0) + 0.5 * np.array([1, -1]) * np.arange(1, 5)[:, None, None]
+    assert outputs.shape == (1, 3, 2) and seen == [2] * 4
+    np.testing.assert_allclose(to_np(outputs)[0], expected[-1], rtol=1e-12)
+    np.testing.assert_allclose(to_np(last), expected[-1], rtol=1e-12)
+    np.testing.assert_allclose(to_np(state), expected[-1], rtol=1e-12)
+    with pytest.raises(ValueError, match='3D'):
+        K.rnn(step, const(np.ones((2, 3))), [const(np.zeros((2, 3)))])
+
+
 # ---------------------------------------------------------------------------------------------
 # The K namespace
+
+API_NAMES = """variable constant shape int_shape ndim dtype cast zeros ones eye random_normal random_uniform
+arange reshape transpose permute_dimensions expand_dims squeeze flatten batch_flatten concatenate stack
+tile repeat gather one_hot sum mean max min prod var std any all argmax argmin square sqrt abs exp log
+pow clip maximum minimum sin cos dot batch_dot l2_normalize sign round relu elu softmax softplus softsign
+sigmoid hard_sigmoid tanh dropout categorical_crossentropy sparse_categorical_crossentropy
+binary_crossentropy bias_add rnn in_train_phase learning_phase epsilon floatx set_floatx
+image_data_format set_image_data_format get_value set_value batch_get_value gradients function""".split()
+
+
+def test_the_k_namespace_has_the_documented_functions():
+    missing = [name for name in API_NAMES if not callable(getattr(K, name, None))]
+    assert missing == []
+
+
+def test_star_export_is_clean():
+    names = set(functions.__all__)
+    assert len(names) == len(functions.__all__), 'duplicates in __all__'
+    for name in names:
+        value = getattr(functions, name)
+        assert callable(value) and getattr(value, '__module__', None) == functions.__name__, name
+    public = {name for name, value in vars(functions).items()
+              if callable(value) and not name.startswith('_')
+              and getattr(value, '__module__', None) == functions.__name__}
+    assert public == names, 'functions defined in functions.py and left out of __all__ (or the reverse)'
+    namespace = {}
+    exec('from gkeras.backend.functions import *', namespace)
+    for leaked in ('np', 'ad', 'builtins', 'selection', 'config', 'warnings', 'raw', 'as_tensor'):
+        assert leaked not in namespace, leaked
+    # builtins shadowed by K functions are not shadowed in the package that star-imports them
+    assert K.sum is functions.sum and K.round is functions.round
+
+
+COVERED = {
+    'backend', 'get_uid', 'reset_uids', 'clear_session', 'variable', 'constant', 'is_tensor',
+    'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype', 'count_params', 'cast', 'zeros', 'ones',
+    'eye', 'zeros_like', 'ones_like', 'identity', 'random_normal', 'random_uniform', 'random_binomial',
+    'random_bernoulli', 'truncated_normal', 'arange', 'one_hot', 'reshape', 'transpose',
+    'permute_dimensions', 'expand_dims', 'squeeze', 'flatten', 'batch_flatten', 'concatenate', 'stack',
+    'tile', 'repeat', 'repeat_elements', 'gather', 'reverse', 'temporal_padding', 'spatial_2d_padding',
+    'spatial_3d_padding', 'stop_gradient', 'sum', 'mean', 'max', 'min', 'prod', 'cumsum', 'var', 'std',
+    'any', 'all', 'argmax', 'argmin', 'square', 'sqrt', 'abs', 'exp', 'log', 'logsumexp', 'pow', 'clip',
+    'maximum', 'minimum', 'sin', 'cos', 'sign', 'round', 'equal', 'not_equal', 'greater',
+    'greater_equal', 'less', 'less_equal', 'switch', 'dot', 'batch_dot', 'l2_normalize', 'relu', 'elu',
+    'selu', 'softmax', 'softplus', 'softsign', 'sigmoid', 'hard_sigmoid', 'tanh', 'dropout', 'bias_add',
+    'in_train_phase', 'in_test_phase', 'categorical_crossentropy', 'sparse_categorical_crossentropy',
+    'binary_crossentropy', 'rnn', 'get_value', 'batch_get_value', 'set_value', 'batch_set_value',
+    'update', 'update_add', 'update_sub', 'moving_average_update', 'gradients',
+    'function',  # implemented and tested with models/functional.py
+}
+
+
+def test_every_k_function_is_covered():
+    assert set(functions.__all__) - COVERED == set(), 'K functions without a test here'
+    assert COVERED - set(functions.__all__) == set()
+
+
+def test_float32_inputs_give_float32_outputs(backend):
+    x = K.variable(np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]))
+    t = K.constant([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    results = {
+        'relu6': K.relu(x, max_value=6), 'elu': K.elu(x), 'selu': K.selu(x), 'softsign': K.softsign(x),
+        'hard_sigmoid': K.hard_sigmoid(x), 'l2_normalize': K.l2_normalize(x, 1), 'sqrt': K.sqrt(x),
+        'cce': K.categorical_crossentropy(t, x), 'cce_logits': K.categorical_crossentropy(t, x, True),
+        'scce': K.sparse_categorical_crossentropy(np.array([1, 0]), x),
+        'bce': K.binary_crossentropy(t, x), 'bce_logits': K.binary_crossentropy(t, x, True),
+        'dropout': K.dropout(x, 0.5, seed=1), 'bias_add': K.bias_add(x, np.array([1.0, 2.0, 3.0])),
+        'dot': K.dot(x, np.ones((3, 2))), 'batch_dot': K.batch_dot(x, x, 1), 'var': K.var(x),
+        'switch': K.switch(x > 0.25, x, 0.0), 'clip': K.clip(x, 0.1, 0.5), 'mean': K.mean(x),
+    }
+    for name, value in results.items():
+        assert value.dtype == np.float32, name
+        (g,) = ad.gradients(K.sum(value), [x])
+        assert g.dtype == np.float32, name
+
 
 def test_no_warnings_from_ordinary_calls(backend):
     with warnings.catch_warnings():

@@ -15,6 +15,32 @@ from . import selection
 from .autodiff import Tensor, Variable, as_tensor, raw
 from .config import epsilon, floatx, learning_phase
 
+__all__ = [
+    # session and naming
+    'backend', 'get_uid', 'reset_uids', 'clear_session',
+    # array creation and inspection
+    'variable', 'constant', 'is_tensor', 'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype',
+    'count_params', 'cast', 'zeros', 'ones', 'eye', 'zeros_like', 'ones_like', 'identity',
+    'random_normal', 'random_uniform', 'random_binomial', 'random_bernoulli', 'truncated_normal',
+    'arange', 'one_hot',
+    # shape manipulation
+    'reshape', 'transpose', 'permute_dimensions', 'expand_dims', 'squeeze', 'flatten',
+    'batch_flatten', 'concatenate', 'stack', 'tile', 'repeat', 'repeat_elements', 'gather',
+    'reverse', 'temporal_padding', 'spatial_2d_padding', 'spatial_3d_padding', 'stop_gradient',
+    # math
+    'sum', 'mean', 'max', 'min', 'prod', 'cumsum', 'var', 'std', 'any', 'all', 'argmax', 'argmin',
+    'square', 'sqrt', 'abs', 'exp', 'log', 'logsumexp', 'pow', 'clip', 'maximum', 'minimum', 'sin',
+    'cos', 'sign', 'round', 'equal', 'not_equal', 'greater', 'greater_equal', 'less', 'less_equal',
+    'switch', 'dot', 'batch_dot', 'l2_normalize',
+    # neural networks
+    'relu', 'elu', 'selu', 'softmax', 'softplus', 'softsign', 'sigmoid', 'hard_sigmoid', 'tanh',
+    'dropout', 'bias_add', 'in_train_phase', 'in_test_phase', 'categorical_crossentropy',
+    'sparse_categorical_crossentropy', 'binary_crossentropy', 'rnn',
+    # values and gradients
+    'get_value', 'batch_get_value', 'set_value', 'batch_set_value', 'update', 'update_add',
+    'update_sub', 'moving_average_update', 'gradients', 'function',
+]
+
 _UID = {}
 
 
@@ -309,14 +335,35 @@ def gather(reference, indices):
     return ad.gather(_t(reference), _xp().asarray(raw(indices), dtype='int64'), axis=0)
 
 
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    from .config import normalize_data_format
-    pads = [(0, 0), tuple(padding[0]), tuple(padding[1])]
-    if normalize_data_format(data_format) == 'channels_first':
-        pads = [(0, 0), (0, 0)] + pads[1:]
+def reverse(x, axes):
+    """x reversed along `axes` (an int or a sequence of ints)."""
+    x = _t(x)
+    axes = [axes] if isinstance(axes, int) else list(axes)
+    flip = {a % x.ndim for a in axes}
+    return ad.getitem(x, tuple(slice(None, None, -1) if i in flip else slice(None)
+                               for i in range(x.ndim)))
+
+
+def temporal_padding(x, padding=(1, 1)):
+    """Zero-pad the middle axis of a 3D tensor (batch, steps, features)."""
+    return ad.pad(_t(x), ((0, 0), tuple(padding), (0, 0)))
+
+
+def _spatial_padding(x, padding, data_format):
+    pads = [tuple(int(n) for n in p) for p in padding]
+    if config.normalize_data_format(data_format) == 'channels_first':
+        pads = [(0, 0), (0, 0)] + pads
     else:
-        pads = pads + [(0, 0)]
+        pads = [(0, 0)] + pads + [(0, 0)]
     return ad.pad(_t(x), pads)
+
+
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    return _spatial_padding(x, padding, data_format)
+
+
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    return _spatial_padding(x, padding, data_format)
 
 
 def stop_gradient(variables):
@@ -367,15 +414,6 @@ def cumsum(x, axis=0):
 def _as_float(x):
     x = _t(x)
     return x if _is_float(x) else cast(x, floatx())
-
-
-def _move_last_order(ndim, axis):
-    axis = axis % ndim
-    return [i for i in range(ndim) if i != axis] + [axis]
-
-
-def _argsort(seq):
-    return sorted(range(len(seq)), key=seq.__getitem__)
 
 
 def var(x, axis=None, keepdims=False):
@@ -807,6 +845,60 @@ def binary_crossentropy(target, output, from_logits=False):
     return -bce
 
 
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
+        unroll=False, input_length=None, time_major=False, zero_output_for_mask=False,
+        return_all_outputs=True):
+    """Iterate step_function over the time axis of inputs, as tf_keras' K.rnn.
+
+    step_function(input_t, states + constants) returns (output_t, new_states). Where the mask
+    (batch, time) is False the states carry over and the output repeats the previous one (or is
+    zero with zero_output_for_mask). Returns (last_output, outputs, new_states); outputs is
+    (batch, time, ...) ((batch, 1, ...) without return_all_outputs). `unroll` and
+    `input_length` change nothing here: the loop is always eager.
+    """
+    inputs = _t(inputs)
+    if inputs.ndim < 3:
+        raise ValueError(f"rnn: inputs should be at least 3D; received shape {inputs.shape}.")
+    time_axis = 0 if time_major else 1
+    steps = inputs.shape[time_axis]
+    states = tuple(_t(s) for s in initial_states)
+    constants = tuple(constants or ())
+    xp = _xp()
+    mask_rows = None
+    if mask is not None:
+        mask_array = xp.asarray(raw(mask)).astype(bool)
+        if mask_array.ndim > 2:
+            mask_array = mask_array.reshape(mask_array.shape[:2])
+        mask_rows = mask_array if time_major else mask_array.T   # (time, batch)
+    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    outputs, previous = [], None
+    for t in order:
+        input_t = ad.getitem(inputs, t) if time_major else ad.getitem(inputs, (slice(None), t))
+        output, new_states = step_function(input_t, states + constants)
+        new_states = tuple(_t(s) for s in new_states)
+        if mask_rows is not None:
+            keep = mask_rows[t]
+            if previous is None or zero_output_for_mask:
+                held = zeros_like(output)
+            else:
+                held = previous
+            output = ad.where(_expand_mask(keep, output), output, held)
+            new_states = tuple(ad.where(_expand_mask(keep, s), s, old)
+                               for s, old in zip(new_states, states))
+        states, previous = new_states, output
+        if return_all_outputs or not outputs:
+            outputs.append(output)
+        else:
+            outputs[0] = output
+    stacked = ad.stack(outputs, axis=0 if time_major else 1)
+    return previous, stacked, list(states)
+
+
+def _expand_mask(mask_t, like):
+    """A (batch,) mask with size-1 axes appended to broadcast against `like`."""
+    return mask_t.reshape(mask_t.shape + (1,) * (like.ndim - 1))
+
+
 # ---------------------------------------------------------------------------------------------
 # Values and gradients
 
@@ -819,7 +911,8 @@ def batch_get_value(tensors):
 
 
 def set_value(x, value):
-    x.assign(selection.active().asarray(np.asarray(value), dtype=x.dtype))
+    """Overwrite variable x with value (NumPy, backend array or Tensor), cast to x's dtype."""
+    x.assign(selection.active().asarray(raw(value), dtype=x.dtype))
 
 
 def batch_set_value(tuples):
@@ -833,21 +926,27 @@ def update(x, new_x):
 
 
 def update_add(x, increment):
-    x.data += raw(increment)
+    x.data += raw(_t(increment))
     return x
 
 
 def update_sub(x, decrement):
-    x.data -= raw(decrement)
+    x.data -= raw(_t(decrement))
+    return x
+
+
+def moving_average_update(x, value, momentum):
+    """x -= (x - value) * (1 - momentum), in place (tf_keras 2's eager form)."""
+    x.data -= (x.data - raw(_t(value)).astype(x.dtype)) * (1 - momentum)
     return x
 
 
 def gradients(loss, variables):
-    """Gradients of the scalar `loss` with respect to `variables`, as Tensors."""
-    single = not isinstance(variables, (list, tuple))
-    variables = [variables] if single else list(variables)
-    grads = [Tensor(g) for g in ad.gradients(loss, variables)]
-    return grads[0] if single else grads
+    """Gradients of the scalar `loss` with respect to `variables`: a list of Tensors, one per
+    variable (also for a single variable, as tf.gradients); zeros where loss does not depend."""
+    if not isinstance(variables, (list, tuple)):
+        variables = [variables]
+    return [Tensor(g) for g in ad.gradients(loss, list(variables))]
 
 
 def function(inputs, outputs, updates=None, **kwargs):
