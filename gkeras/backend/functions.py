@@ -26,7 +26,7 @@ __all__ = [
     # shape manipulation
     'reshape', 'transpose', 'permute_dimensions', 'expand_dims', 'squeeze', 'flatten',
     'batch_flatten', 'concatenate', 'stack', 'tile', 'repeat', 'repeat_elements', 'gather',
-    'reverse', 'temporal_padding', 'spatial_2d_padding', 'spatial_3d_padding', 'stop_gradient',
+    'reverse', 'spatial_2d_padding', 'stop_gradient',
     # math
     'sum', 'mean', 'max', 'min', 'prod', 'cumsum', 'var', 'std', 'any', 'all', 'argmax', 'argmin',
     'square', 'sqrt', 'abs', 'exp', 'log', 'logsumexp', 'pow', 'clip', 'maximum', 'minimum', 'sin',
@@ -344,26 +344,15 @@ def reverse(x, axes):
                                for i in range(x.ndim)))
 
 
-def temporal_padding(x, padding=(1, 1)):
-    """Zero-pad the middle axis of a 3D tensor (batch, steps, features)."""
-    return ad.pad(_t(x), ((0, 0), tuple(padding), (0, 0)))
-
-
-def _spatial_padding(x, padding, data_format):
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    """Zero-pad the two spatial axes of a 4D tensor (temporal_padding and spatial_3d_padding
+    live with the convolutions in spatial.py)."""
     pads = [tuple(int(n) for n in p) for p in padding]
     if config.normalize_data_format(data_format) == 'channels_first':
         pads = [(0, 0), (0, 0)] + pads
     else:
         pads = [(0, 0)] + pads + [(0, 0)]
     return ad.pad(_t(x), pads)
-
-
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _spatial_padding(x, padding, data_format)
-
-
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _spatial_padding(x, padding, data_format)
 
 
 def stop_gradient(variables):
