@@ -216,7 +216,7 @@ def unbroadcast(grad, shape):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
+    return grad if tuple(grad.shape) == tuple(shape) else grad.reshape(shape)
 
 
 # ---------------------------------------------------------------------------------------------
