@@ -459,6 +459,29 @@ def test_stack_value_and_gradient(backend, rng, axis):
     check_gradients(lambda *ts: ad.stack(list(ts), axis), *arrays)
 
 
+@pytest.mark.parametrize('axis', [0, 1, -1])
+def test_unstack_value_and_gradient(backend, rng, axis):
+    x = rng.normal(size=(3, 4, 2))
+    pieces = ad.unstack(const(x), axis)
+    assert len(pieces) == x.shape[axis]
+    for i, piece in enumerate(pieces):
+        np.testing.assert_array_equal(to_np(piece), np.take(x, i, axis=axis))
+    weights = np.arange(1.0, x.shape[axis] + 1)
+    check_gradients(lambda t: ad.stack([p * w for p, w in zip(ad.unstack(t, axis), weights)], 0), x)
+    check_gradients(lambda t: ad.unstack(t, axis)[1], x, noncontiguous=True)
+
+
+def test_unstack_slices_used_twice_or_not_at_all_and_repeated_backward(backend):
+    v = var(np.arange(6.0).reshape(3, 2))
+    first, second, third = ad.unstack(v, 0)
+    loss = ad.reduce_sum(first * first + first * 3.0 + second)
+    for _ in range(2):  # a second backward pass over the same graph gives the same answer
+        (g,) = ad.gradients(loss, [v])
+        np.testing.assert_array_equal(to_np(g), [[3.0, 5.0], [1.0, 1.0], [0.0, 0.0]])
+    with ad.no_grad():
+        assert all(p._parents is None for p in ad.unstack(v, 1))
+
+
 @pytest.mark.parametrize('reps', [(2, 1), (1, 3), (2, 2, 2), (3,), (1, 1)], ids=str)
 def test_tile_value_and_gradient(backend, rng, reps):
     x = rng.normal(size=(2, 3))
@@ -717,7 +740,7 @@ FLOAT32_OPS = {
     'gather': lambda t: ad.gather(t, selection.active().asarray(np.array([1, 1])), 1),
     'pad': lambda t: ad.pad(t, ((1, 0), (0, 1)), 0.5), 'tile': lambda t: ad.tile(t, (2, 1)),
     'repeat': lambda t: ad.repeat(t, 2, 0), 'stack': lambda t: ad.stack([t, t]),
-    'cumsum': lambda t: ad.cumsum(t, 1),
+    'cumsum': lambda t: ad.cumsum(t, 1), 'unstack': lambda t: ad.unstack(t, 1)[2] * 2.0,
 }
 
 
@@ -739,7 +762,7 @@ def test_every_primitive_is_covered():
         'tanh', 'sigmoid', 'softplus', 'relu', 'clip', 'cast', 'cumsum', 'reduce_sum', 'reduce_mean',
         'reduce_max', 'reduce_min', 'reduce_prod', 'logsumexp', 'softmax', 'log_softmax', 'matmul',
         'tensordot_last', 'reshape', 'transpose', 'broadcast_to', 'getitem', 'gather', 'concatenate',
-        'stack', 'tile', 'repeat', 'pad', 'gradients',
+        'stack', 'unstack', 'tile', 'repeat', 'pad', 'gradients',
     }
     public = {name for name, value in vars(ad).items()
               if not name.startswith('_') and callable(value)

@@ -701,6 +701,42 @@ def stack(tensors, axis=0):
     return _record(out, tuple(tensors), vjp)
 
 
+def unstack(x, axis=0):
+    """The slices of x along `axis`, as a list of tensors.
+
+    All slices send their gradients into one buffer that a single node above them hands to x, so
+    splitting T steps costs O(T) in backward (T getitems would each build a zero array of x's
+    size). Each slice's VJP fills its row and passes a 0-d zero up; the reverse topological walk
+    runs every slice before that shared node, which then returns the buffer.
+    """
+    xp = _xp()
+    xd = raw(x)
+    axis = axis % xd.ndim
+    moved = xp.moveaxis(xd, axis, 0)
+    if not _needs_grad(x):
+        return [Tensor(moved[i]) for i in range(moved.shape[0])]
+    pending = {}
+
+    def buffer():
+        if 'rows' not in pending:
+            pending['rows'] = xp.zeros(moved.shape, dtype=xd.dtype)
+        return pending['rows']
+
+    def gather_vjp(dy, needs):
+        rows = pending.pop('rows', None)
+        if rows is None:
+            rows = xp.zeros(moved.shape, dtype=xd.dtype)
+        return (xp.moveaxis(rows, 0, axis),)
+    hub = Tensor(xd, True, (x,), gather_vjp)
+
+    def piece(i):
+        def vjp(dy, needs):
+            buffer()[i] = dy
+            return (xp.zeros((), dtype=xd.dtype),)
+        return Tensor(moved[i], True, (hub,), vjp)
+    return [piece(i) for i in range(moved.shape[0])]
+
+
 def tile(x, reps):
     xp = _xp()
     xd = raw(x)

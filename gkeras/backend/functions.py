@@ -860,10 +860,10 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
             mask_array = mask_array.reshape(mask_array.shape[:2])
         mask_rows = mask_array if time_major else mask_array.T   # (time, batch)
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    step_inputs = ad.unstack(inputs, time_axis)
     outputs, previous = [], None
     for t in order:
-        input_t = ad.getitem(inputs, t) if time_major else ad.getitem(inputs, (slice(None), t))
-        output, new_states = step_function(input_t, states + constants)
+        output, new_states = step_function(step_inputs[t], states + constants)
         new_states = tuple(_t(s) for s in new_states)
         if mask_rows is not None:
             keep = mask_rows[t]
