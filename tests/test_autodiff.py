@@ -425,9 +425,10 @@ def test_getitem_with_a_tensor_index(backend):
     ([3, 0, 3], -2),
     (1, 0),
 ], ids=str)
-def test_gather_value_and_gradient(backend, rng, indices, axis):
+@pytest.mark.parametrize('as_list', [False, True], ids=['array', 'list'])
+def test_gather_value_and_gradient(backend, rng, indices, axis, as_list):
     x = rng.normal(size=(4, 3))
-    idx = selection.active().asarray(np.asarray(indices))
+    idx = indices if as_list else selection.active().asarray(np.asarray(indices))
     expected = np.take(x, indices, axis=axis)
     np.testing.assert_array_equal(to_np(ad.gather(const(x), idx, axis)), expected)
     check_gradients(lambda t: ad.gather(t, idx, axis), x)

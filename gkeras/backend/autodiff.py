@@ -663,7 +663,7 @@ def _may_repeat(index):
 def gather(x, indices, axis=0):
     """x taken at integer `indices` along `axis` (K.gather, Embedding lookup)."""
     xp = _xp()
-    xd, idx = raw(x), raw(indices)
+    xd, idx = raw(x), xp.asarray(raw(indices))
     axis = axis % xd.ndim
     out = xp.take(xd, idx, axis=axis)
 
