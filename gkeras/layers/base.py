@@ -251,8 +251,10 @@ class Layer:
         return self.trainable_weights + self.non_trainable_weights
 
     def get_weights(self):
+        """Copies of the weights as NumPy arrays (never views of the live arrays: on the NumPy
+        backend to_numpy returns the array itself, which training updates in place)."""
         backend = selection.active()
-        return [backend.to_numpy(w.data) for w in self.weights]
+        return [np.array(backend.to_numpy(w.data), copy=True) for w in self.weights]
 
     def set_weights(self, weights):
         """Load a list of arrays, in the order of `weights`, checking count and shapes."""
@@ -388,7 +390,8 @@ class Layer:
     # ------------------------------------------------------------------ graph accessors
     def _node_attribute(self, node_index, attribute, name):
         if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name!r} is not connected, no input to return.")
+            raise RuntimeError(f"The layer {self.name!r} has never been called and thus has no "
+                               f"defined {name}.")
         if not -len(self._inbound_nodes) <= node_index < len(self._inbound_nodes):
             raise ValueError(f"Asked to get {name} at node {node_index}, but the layer "
                              f"{self.name!r} has only {len(self._inbound_nodes)} inbound nodes.")
@@ -408,6 +411,8 @@ class Layer:
         return self._node_attribute(node_index, 'output_shapes', 'output shape')
 
     def _single_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} is not connected, no {what} to return.")
         if len(self._inbound_nodes) > 1:
             raise AttributeError(f"Layer {self.name!r} has multiple inbound nodes, hence the "
                                  f"notion of \"layer {what}\" is ill-defined. Use "
