@@ -13,13 +13,24 @@ def _output_shape_text(layer):
         return 'multiple'
 
 
+def _is_chain(model):
+    """Keras 2.2's test for the three-column table: one node per depth with at most one inbound
+    layer, and no layer called twice inside the model."""
+    nodes = []
+    for depth_nodes in model._nodes_by_depth.values():
+        if len(depth_nodes) > 1 or (depth_nodes and len(depth_nodes[0].inbound_layers) > 1):
+            return False
+        nodes += depth_nodes
+    node_ids = {id(node) for node in nodes}
+    return all(sum(id(node) in node_ids for node in layer._inbound_nodes) <= 1
+               for layer in model.layers)
+
+
 def print_summary(model, line_length=None, positions=None, print_fn=None):
     """Print a table of layers, output shapes, parameter counts (and inbound layers for graphs)."""
     print_fn = print_fn or print
     from ..models.sequential import Sequential
-    sequential_like = isinstance(model, Sequential) or all(
-        len(nodes) == 1 and len(nodes[0].inbound_layers) <= 1
-        for nodes in model._nodes_by_depth.values())
+    sequential_like = isinstance(model, Sequential) or _is_chain(model)
     if sequential_like:
         line_length = line_length or 65
         positions = positions or [.45, .85, 1.]
@@ -33,14 +44,15 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
 
     def row(fields):
         line = ''
-        for field, stop in zip(fields, positions):
+        for i, (field, stop) in enumerate(zip(fields, positions)):
+            if i > 0:
+                line = line[:-1] + ' '
             line = (line + str(field))[:stop]
             line += ' ' * (stop - len(line))
         print_fn(line)
 
-    print_fn('Model: "' + model.name + '"' if not sequential_like else '_' * line_length)
-    if not sequential_like:
-        print_fn('_' * line_length)
+    print_fn(f'Model: "{model.name}"')
+    print_fn('_' * line_length)
     row(headers)
     print_fn('=' * line_length)
     layers = model.layers
