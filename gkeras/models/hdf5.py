@@ -28,6 +28,11 @@ class WeightFileError(ValueError):
     """A weights or model file that does not match the model, naming the file and the mismatch."""
 
 
+def string(text):
+    """A fixed-length byte string attribute, which every h5py version reads back as bytes."""
+    return np.bytes_(text.encode('utf8'))
+
+
 def decode(value):
     return value.decode('utf8') if isinstance(value, (bytes, np.bytes_)) else str(value)
 
@@ -141,8 +146,8 @@ def save_weights_to_group(group, layers):
     """Write `layers`' weights into `group` in the Keras 2 layout."""
     backend = selection.active()
     save_attributes(group, 'layer_names', [layer.name for layer in layers])
-    group.attrs['backend'] = BACKEND.encode('utf8')
-    group.attrs['keras_version'] = KERAS_VERSION.encode('utf8')
+    group.attrs['backend'] = string(BACKEND)
+    group.attrs['keras_version'] = string(KERAS_VERSION)
     for layer in layers:
         layer_group = group.create_group(layer.name)
         variables = weight_variables(layer)

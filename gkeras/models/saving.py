@@ -374,14 +374,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         optimizer.build(model.trainable_weights)
 
     def write(handle):
-        handle.attrs['keras_version'] = hdf5.KERAS_VERSION.encode('utf8')
-        handle.attrs['backend'] = hdf5.BACKEND.encode('utf8')
+        handle.attrs['keras_version'] = hdf5.string(hdf5.KERAS_VERSION)
+        handle.attrs['backend'] = hdf5.string(hdf5.BACKEND)
         config = {'class_name': type(model).__name__, 'config': model.get_config()}
-        handle.attrs['model_config'] = to_json_string(config).encode('utf8')
+        handle.attrs['model_config'] = hdf5.string(to_json_string(config))
         hdf5.save_weights_to_group(handle.create_group('model_weights'), model.layers)
         if optimizer is not None:
-            handle.attrs['training_config'] = to_json_string(
-                _training_config(model)).encode('utf8')
+            handle.attrs['training_config'] = hdf5.string(to_json_string(_training_config(model)))
             hdf5.save_optimizer_weights(handle, optimizer)
     _write(filepath, overwrite, write)
 
