@@ -348,6 +348,10 @@ class Lambda(Layer):
 def _load_lambda_part(config, key, custom_objects, safe_mode):
     value = config[key]
     kind = config.get(f'{key}_type', 'raw')
+    if isinstance(value, dict) and value.get('class_name') == '__lambda__':
+        # Keras 3 writes {'class_name': '__lambda__', 'config': {'code', 'defaults', 'closure'}}.
+        code = value.get('config') or {}
+        value, kind = (code.get('code'), code.get('defaults'), code.get('closure')), 'lambda'
     if kind == 'function':
         if value in custom_objects:
             return custom_objects[value]
@@ -360,7 +364,8 @@ def _load_lambda_part(config, key, custom_objects, safe_mode):
             raise ValueError(
                 f"Lambda layer {config.get('name')!r} stores its {key} as Python bytecode, and "
                 "loading it would run that code. Pass `safe_mode=False` if you trust the source "
-                "of this model, or supply the function through `custom_objects`.")
+                "of this model, or supply the function as "
+                f"`custom_objects={{{config.get('name')!r}: function}}`.")
         return func_load(value)
     return tuple(value) if isinstance(value, list) else value
 
