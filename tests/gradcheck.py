@@ -68,6 +68,7 @@ def check_gradients(fn, *arrays, rtol=1e-5, atol=1e-7, seed=0, wrt=None, noncont
         expected = numeric_gradient(scalar, arrays, i)
         got = backend.to_numpy(analytic[i])
         assert got.shape == np.shape(arrays[i]), f'gradient of input {i} has shape {got.shape}'
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol,
-                                   err_msg=f'gradient of input {i} disagrees with finite differences')
+        np.testing.assert_allclose(
+            got, expected, rtol=rtol, atol=atol,
+            err_msg=f'gradient of input {i} disagrees with finite differences')
     return [backend.to_numpy(g) for g in analytic]

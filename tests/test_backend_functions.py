@@ -46,7 +46,8 @@ def sigmoid_np(z):
 # Reductions
 
 REDUCTIONS = {
-    'sum': (K.sum, np.sum), 'mean': (K.mean, np.mean), 'max': (K.max, np.max), 'min': (K.min, np.min),
+    'sum': (K.sum, np.sum), 'mean': (K.mean, np.mean), 'max': (K.max, np.max),
+    'min': (K.min, np.min),
     'prod': (K.prod, np.prod), 'var': (K.var, np.var), 'std': (K.std, np.std),
 }
 
@@ -78,12 +79,14 @@ def test_mean_of_booleans_and_integers(backend):
     assert flags.dtype == np.float32 and float(flags) == 0.5
     negative = K.mean(np.array([-1, -2, -2], np.int32))
     assert negative.dtype == np.int32 and int(negative) == -1
-    np.testing.assert_array_equal(to_np(K.mean(np.array([[1, 2], [4, 4]], np.int32), axis=1)), [1, 4])
+    np.testing.assert_array_equal(to_np(K.mean(np.array([[1, 2], [4, 4]], np.int32), axis=1)),
+                                  [1, 4])
     np.testing.assert_allclose(float(K.var(np.array([True, False]))), 0.25)
 
 
 def test_std_and_var_of_integers_are_float(backend):
-    np.testing.assert_allclose(float(K.std(np.array([1, 2, 3, 4]))), np.std([1, 2, 3, 4]), rtol=1e-6)
+    np.testing.assert_allclose(float(K.std(np.array([1, 2, 3, 4]))), np.std([1, 2, 3, 4]),
+                               rtol=1e-6)
 
 
 def test_max_min_share_gradient_among_ties(backend):
@@ -151,12 +154,14 @@ ELEMENTWISE = {
     'hard_sigmoid': (K.hard_sigmoid, lambda z: np.clip(0.2 * z + 0.5, 0, 1), (-2.4, 2.4)),
     'pow_int': (lambda t: K.pow(t, 3), lambda z: z ** 3, (-2, 2)),
     'pow_float': (lambda t: K.pow(t, 0.5), np.sqrt, (0.2, 3)),
-    'clip': (lambda t: K.clip(t, -0.5, 0.75), lambda z: np.minimum(np.maximum(z, -0.5), 0.75), (-0.4, 0.7)),
+    'clip': (lambda t: K.clip(t, -0.5, 0.75), lambda z: np.minimum(np.maximum(z, -0.5), 0.75),
+             (-0.4, 0.7)),
     'maximum': (lambda t: K.maximum(t, 0.25), lambda z: np.maximum(z, 0.25), (0.3, 2)),
     'minimum': (lambda t: K.minimum(t, 0.25), lambda z: np.minimum(z, 0.25), (0.3, 2)),
     'l2_normalize': (lambda t: K.l2_normalize(t, axis=1),
                      lambda z: z / np.sqrt(np.sum(z ** 2, axis=1, keepdims=True)), (-2, 2)),
-    'l2_normalize_all': (lambda t: K.l2_normalize(t), lambda z: z / np.sqrt(np.sum(z ** 2)), (-2, 2)),
+    'l2_normalize_all': (lambda t: K.l2_normalize(t), lambda z: z / np.sqrt(np.sum(z ** 2)),
+                         (-2, 2)),
     'identity': (K.identity, lambda z: z, (-2, 2)),
 }
 
@@ -192,7 +197,8 @@ def test_clip_bounds(backend):
     np.testing.assert_array_equal(to_np(K.clip(x, 0.0, None)), [0.0, 0.5, 3.0])
     # a numeric max below min becomes min
     np.testing.assert_array_equal(to_np(K.clip(x, 1.0, 0.0)), [1.0, 1.0, 1.0])
-    np.testing.assert_array_equal(to_np(K.clip(x, K.constant(0.0), K.constant(1.0))), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(to_np(K.clip(x, K.constant(0.0), K.constant(1.0))),
+                                  [0.0, 0.5, 1.0])
     # the gradient passes at the bounds themselves (clip_by_value)
     (g,) = grads_of(lambda t: K.sum(K.clip(t, -1.0, 1.0)), [-1.0, 1.0, 1.5, -3.0, 0.0])
     np.testing.assert_array_equal(g, [1.0, 1.0, 0.0, 0.0, 1.0])
@@ -252,7 +258,7 @@ def test_comparisons(backend):
 ], ids=str)
 def test_dot(backend, rng, x_shape, y_shape, out_shape):
     x, y = rng.normal(size=x_shape), rng.normal(size=y_shape)
-    # the sum over x's last axis and y's second-to-last, axes ordered x, then y's leading, then y's last
+    # the sum over x's last axis and y's second-to-last; axes: x's, y's leading, y's last
     expected = np.tensordot(x, y, axes=([-1], [-2]))
     got = to_np(K.dot(const(x), const(y)))
     assert got.shape == out_shape == expected.shape
@@ -371,11 +377,14 @@ ELU_SCALE = 1.0507009873554804934193349852946
 
 def test_elu_and_selu(backend):
     x = np.array([-3.0, -0.5, 0.4, 2.0])
-    np.testing.assert_allclose(to_np(K.elu(const(x))), np.where(x > 0, x, np.exp(x) - 1), rtol=1e-12)
-    np.testing.assert_allclose(to_np(K.elu(const(x), 0.5)), np.where(x > 0, x, 0.5 * (np.exp(x) - 1)),
+    np.testing.assert_allclose(to_np(K.elu(const(x))), np.where(x > 0, x, np.exp(x) - 1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(to_np(K.elu(const(x), 0.5)),
+                               np.where(x > 0, x, 0.5 * (np.exp(x) - 1)),
                                rtol=1e-12)
     np.testing.assert_allclose(to_np(K.selu(const(x))),
-                               ELU_SCALE * np.where(x > 0, x, ELU_ALPHA * (np.exp(x) - 1)), rtol=1e-12)
+                               ELU_SCALE * np.where(x > 0, x, ELU_ALPHA * (np.exp(x) - 1)),
+                               rtol=1e-12)
     for fn in (K.elu, lambda t: K.elu(t, 0.5), K.selu):
         check_gradients(fn, x)
     # at exactly 0: elu's gradient is alpha, selu's is scale (tf.nn.selu)
@@ -479,8 +488,8 @@ def probabilities(rng, shape, axis=-1):
 @pytest.mark.parametrize('axis', [-1, 1])
 def test_categorical_crossentropy_of_probabilities(backend, rng, axis):
     p = probabilities(rng, (4, 3, 5), axis) * 1.3  # not normalized: K renormalizes
-    target = np.moveaxis(np.eye(p.shape[axis])[rng.integers(0, p.shape[axis], (4, 5 if axis == 1 else 3))],
-                         -1, axis)
+    classes = rng.integers(0, p.shape[axis], (4, 5 if axis == 1 else 3))
+    target = np.moveaxis(np.eye(p.shape[axis])[classes], -1, axis)
     normalized = p / p.sum(axis=axis, keepdims=True)
     expected = -np.sum(target * np.log(np.clip(normalized, EPS, 1 - EPS)), axis=axis)
     got = to_np(K.categorical_crossentropy(const(target), const(p), axis=axis))
@@ -491,7 +500,8 @@ def test_categorical_crossentropy_of_probabilities(backend, rng, axis):
 def test_categorical_crossentropy_clips_at_epsilon(backend):
     p = np.array([[1e-12, 1.0 - 1e-12, 0.0]])
     target = np.array([[1.0, 0.0, 0.0]])
-    np.testing.assert_allclose(to_np(K.categorical_crossentropy(const(target), const(p))), [-np.log(EPS)],
+    np.testing.assert_allclose(to_np(K.categorical_crossentropy(const(target), const(p))),
+                               [-np.log(EPS)],
                                rtol=1e-12)
 
 
@@ -500,9 +510,10 @@ def test_categorical_crossentropy_from_logits(backend, rng, axis):
     z = rng.normal(size=(3, 4)) * 3
     target = softmax_np(rng.normal(size=(3, 4)), axis)  # soft targets too
     expected = -np.sum(target * log_softmax_np(z, axis), axis=axis)
-    np.testing.assert_allclose(to_np(K.categorical_crossentropy(const(target), const(z), True, axis)),
-                               expected, rtol=1e-12)
-    check_gradients(lambda t, o: K.categorical_crossentropy(t, o, from_logits=True, axis=axis), target, z)
+    got = to_np(K.categorical_crossentropy(const(target), const(z), True, axis))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    check_gradients(lambda t, o: K.categorical_crossentropy(t, o, from_logits=True, axis=axis),
+                    target, z)
 
 
 def test_crossentropy_of_a_softmax_output_uses_its_logits(backend):
@@ -513,7 +524,8 @@ def test_crossentropy_of_a_softmax_output_uses_its_logits(backend):
     output = K.softmax(const(z))
     np.testing.assert_allclose(to_np(K.categorical_crossentropy(const(target), output)), [expected],
                                rtol=1e-12)
-    np.testing.assert_allclose(to_np(K.sparse_categorical_crossentropy(const([2]), output)), [expected],
+    np.testing.assert_allclose(to_np(K.sparse_categorical_crossentropy(const([2]), output)),
+                               [expected],
                                rtol=1e-12)
     # from_logits=True on a softmax output still uses the logits, with a warning (tf_keras)
     with pytest.warns(UserWarning, match='from_logits=True'):
@@ -533,12 +545,14 @@ def test_sparse_categorical_crossentropy_of_probabilities(backend, rng, target_s
     got = to_np(K.sparse_categorical_crossentropy(const(labels.reshape(target_shape)), const(p)))
     assert got.shape == (2, 3)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
-    check_gradients(lambda o: K.sparse_categorical_crossentropy(const(labels), o), probabilities(rng, (2, 3, 4)))
+    check_gradients(lambda o: K.sparse_categorical_crossentropy(const(labels), o),
+                    probabilities(rng, (2, 3, 4)))
 
 
 def test_sparse_categorical_crossentropy_shapes(backend, rng):
     p = probabilities(rng, (5, 4))
-    assert K.sparse_categorical_crossentropy(const([[0], [1], [2], [3], [0]]), const(p)).shape == (5,)
+    assert K.sparse_categorical_crossentropy(const([[0], [1], [2], [3], [0]]),
+                                             const(p)).shape == (5,)
     assert K.sparse_categorical_crossentropy(const([0, 1, 2, 3, 0]), const(p)).shape == (5,)
     with pytest.raises(ValueError, match='labels'):
         K.sparse_categorical_crossentropy(const([0, 1]), const(p))
@@ -547,10 +561,14 @@ def test_sparse_categorical_crossentropy_shapes(backend, rng):
 @pytest.mark.parametrize('axis', [-1, 1])
 def test_sparse_categorical_crossentropy_from_logits(backend, rng, axis):
     z = rng.normal(size=(2, 4, 3)) * 2
-    labels = np.array([[0, 3, 1], [2, 2, 0]]) if axis == 1 else np.array([[0, 2, 1, 1], [2, 0, 0, 1]])
+    if axis == 1:
+        labels = np.array([[0, 3, 1], [2, 2, 0]])
+    else:
+        labels = np.array([[0, 2, 1, 1], [2, 0, 0, 1]])
     moved = np.moveaxis(z, axis, -1)
     expected = -np.take_along_axis(log_softmax_np(moved), labels[..., None], -1)[..., 0]
-    got = to_np(K.sparse_categorical_crossentropy(const(labels), const(z), from_logits=True, axis=axis))
+    got = to_np(K.sparse_categorical_crossentropy(const(labels), const(z), from_logits=True,
+                                                  axis=axis))
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     check_gradients(lambda o: K.sparse_categorical_crossentropy(const(labels), o, True, axis), z)
 
@@ -559,7 +577,8 @@ def test_binary_crossentropy_of_probabilities(backend, rng):
     p = rng.uniform(0.05, 0.95, (3, 4))
     target = rng.integers(0, 2, (3, 4)).astype(float)
     expected = -(target * np.log(p + EPS) + (1 - target) * np.log(1 - p + EPS))
-    np.testing.assert_allclose(to_np(K.binary_crossentropy(const(target), const(p))), expected, rtol=1e-12)
+    np.testing.assert_allclose(to_np(K.binary_crossentropy(const(target), const(p))), expected,
+                               rtol=1e-12)
     check_gradients(K.binary_crossentropy, target, p)
     # clipped at eps and 1 - eps before the log
     clipped = to_np(K.binary_crossentropy(const([1.0, 0.0]), const([0.0, 1.0])))
@@ -570,7 +589,8 @@ def test_binary_crossentropy_from_logits(backend, rng):
     z = rng.normal(size=(3, 4)) * 4
     target = rng.uniform(0, 1, (3, 4))
     expected = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
-    np.testing.assert_allclose(to_np(K.binary_crossentropy(const(target), const(z), True)), expected,
+    np.testing.assert_allclose(to_np(K.binary_crossentropy(const(target), const(z), True)),
+                               expected,
                                rtol=1e-12)
     check_gradients(lambda t, o: K.binary_crossentropy(t, o, from_logits=True), target, z)
     # at z = 0 the gradient is sigmoid(0) - t
@@ -616,14 +636,17 @@ def test_bias_add_vector(backend, rng, x_shape, data_format):
 def test_bias_add_full_rank_bias(backend, rng):
     x = rng.normal(size=(2, 3, 4, 5))
     bias = rng.normal(size=(3, 4, 5))
-    np.testing.assert_allclose(to_np(K.bias_add(const(x), const(bias), 'channels_last')), x + bias[None],
+    np.testing.assert_allclose(to_np(K.bias_add(const(x), const(bias), 'channels_last')),
+                               x + bias[None],
                                rtol=1e-12)
     # channels_first: tf_keras reshapes a (d1, ..., c) bias to (1, c, d1, ...) without transposing
     bias = np.arange(24.0).reshape(3, 4, 2)
     x = np.zeros((1, 2, 3, 4))
     expected = bias.reshape(1, 2, 3, 4)
-    np.testing.assert_array_equal(to_np(K.bias_add(const(x), const(bias), 'channels_first')), expected)
-    check_gradients(lambda a, b: K.bias_add(a, b, 'channels_first'), rng.normal(size=(1, 2, 3, 4)), bias)
+    np.testing.assert_array_equal(to_np(K.bias_add(const(x), const(bias), 'channels_first')),
+                                  expected)
+    check_gradients(lambda a, b: K.bias_add(a, b, 'channels_first'), rng.normal(size=(1, 2, 3, 4)),
+                    bias)
 
 
 def test_bias_add_follows_image_data_format_and_checks_arguments(backend):
@@ -661,7 +684,8 @@ def test_in_train_phase_and_learning_phase(backend):
     assert K.learning_phase() == 0
     with pytest.raises(ValueError, match='0 or 1'):
         K.set_learning_phase(2)
-    per_sample = K.in_train_phase(const([1.0, 2.0]), const([-1.0, -2.0]), training=const([True, False]))
+    per_sample = K.in_train_phase(const([1.0, 2.0]), const([-1.0, -2.0]),
+                                  training=const([True, False]))
     np.testing.assert_array_equal(to_np(per_sample), [1.0, -2.0])
 
 
@@ -736,7 +760,8 @@ def test_floatx_setting(backend):
 
 
 def test_arange(backend):
-    cases = [((5,), [0, 1, 2, 3, 4], np.int32), ((2, 8, 3), [2, 5], np.int32), ((-3,), [], np.int32),
+    cases = [((5,), [0, 1, 2, 3, 4], np.int32), ((2, 8, 3), [2, 5], np.int32),
+             ((-3,), [], np.int32),
              ((0, 10, 1.5), [0, 1.5, 3, 4.5, 6, 7.5, 9], np.float32),  # tf.range of floats: float32
              ((2.5,), [0, 1, 2], np.float32)]
     for args, values, dtype in cases:
@@ -815,7 +840,8 @@ def test_random_uniform_and_bernoulli(backend):
 
 
 def test_random_seeds_are_reproducible(backend):
-    draws = {'normal': K.random_normal, 'uniform': K.random_uniform, 'truncated': K.truncated_normal,
+    draws = {'normal': K.random_normal, 'uniform': K.random_uniform,
+             'truncated': K.truncated_normal,
              'bernoulli': lambda shape, seed: K.random_bernoulli(shape, p=0.5, seed=seed)}
     for name, fn in draws.items():
         a, b, c = (to_np(fn((50,), seed=s)) for s in (9, 9, 10))
@@ -832,7 +858,8 @@ def test_reshape_transpose_permute(backend, rng):
     x = rng.normal(size=(2, 3, 4))
     np.testing.assert_array_equal(to_np(K.reshape(const(x), (4, -1))), x.reshape(4, 6))
     np.testing.assert_array_equal(to_np(K.transpose(const(x))), x.T)
-    np.testing.assert_array_equal(to_np(K.permute_dimensions(const(x), (2, 0, 1))), x.transpose(2, 0, 1))
+    np.testing.assert_array_equal(to_np(K.permute_dimensions(const(x), (2, 0, 1))),
+                                  x.transpose(2, 0, 1))
     check_gradients(lambda t: K.reshape(t, (4, -1)), x)
     check_gradients(K.transpose, x)
     check_gradients(lambda t: K.permute_dimensions(t, (2, 0, 1)), x, noncontiguous=True)
@@ -859,7 +886,8 @@ def test_concatenate_and_stack(backend, rng, axis):
     a, b = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
     np.testing.assert_array_equal(to_np(K.concatenate([const(a), const(b)], axis)),
                                   np.concatenate([a, b], axis=axis))
-    np.testing.assert_array_equal(to_np(K.stack([const(a), const(b)], axis)), np.stack([a, b], axis=axis))
+    np.testing.assert_array_equal(to_np(K.stack([const(a), const(b)], axis)),
+                                  np.stack([a, b], axis=axis))
     check_gradients(lambda s, t: K.concatenate([s, t], axis), a, b)
     check_gradients(lambda s, t: K.stack([s, t], axis), a, b)
 
@@ -876,7 +904,8 @@ def test_tile_repeat_repeat_elements(backend, rng):
     with pytest.raises(ValueError, match='2D'):
         K.repeat(const(np.ones((2, 3, 4))), 2)
     for axis in (0, 1, -1):
-        np.testing.assert_array_equal(to_np(K.repeat_elements(const(x), 2, axis)), np.repeat(x, 2, axis=axis))
+        np.testing.assert_array_equal(to_np(K.repeat_elements(const(x), 2, axis)),
+                                      np.repeat(x, 2, axis=axis))
         check_gradients(lambda t: K.repeat_elements(t, 2, axis), x)
 
 
@@ -932,7 +961,8 @@ def test_switch_condition_alignment(backend):
     got = to_np(K.switch(const(cond), const(a), const(-a)))
     np.testing.assert_array_equal(got, np.where(cond[:, :, None], a, -a))
     # integer conditions are cast to bool
-    np.testing.assert_array_equal(to_np(K.switch(const([1, 0]), const([1.0, 2.0]), const([3.0, 4.0]))),
+    np.testing.assert_array_equal(to_np(K.switch(const([1, 0]), const([1.0, 2.0]),
+                                                 const([3.0, 4.0]))),
                                   [1.0, 4.0])
     with pytest.raises(ValueError, match='Rank of `condition`'):
         K.switch(const(np.ones((2, 2), bool)), const([1.0, 2.0]), const([3.0, 4.0]))
@@ -989,7 +1019,8 @@ def test_rnn(backend, rng, go_backwards, masked, zero_output_for_mask):
         def step(x_t, states):
             out = K.tanh(K.dot(x_t, kernel) + K.dot(states[0], recurrent))
             return out, [out]
-        return K.rnn(step, x, [h], go_backwards=go_backwards, mask=None if mask is None else const(mask),
+        return K.rnn(step, x, [h], go_backwards=go_backwards,
+                     mask=None if mask is None else const(mask),
                      zero_output_for_mask=zero_output_for_mask)
     last, outputs, states = run(const(inputs), const(h0), const(w), const(u))
     expected = rnn_np(inputs, h0, w, u, mask, go_backwards, zero_output_for_mask)
@@ -1009,7 +1040,8 @@ def test_rnn_time_major_constants_and_last_output_only(backend, rng):
         seen.append(len(states))
         out = x_t + states[0] + states[1]
         return out, [out]
-    last, outputs, (state,) = K.rnn(step, const(inputs), [const(np.zeros((3, 2)))], constants=[bias],
+    last, outputs, (state,) = K.rnn(step, const(inputs), [const(np.zeros((3, 2)))],
+                                    constants=[bias],
                                     time_major=True, return_all_outputs=False)
     expected = np.cumsum(inputs, axis=0) + 0.5 * np.array([1, -1]) * np.arange(1, 5)[:, None, None]
     assert outputs.shape == (1, 3, 2) and seen == [2] * 4
@@ -1023,13 +1055,16 @@ def test_rnn_time_major_constants_and_last_output_only(backend, rng):
 # ---------------------------------------------------------------------------------------------
 # The K namespace
 
-API_NAMES = """variable constant shape int_shape ndim dtype cast zeros ones eye random_normal random_uniform
-arange reshape transpose permute_dimensions expand_dims squeeze flatten batch_flatten concatenate stack
-tile repeat gather one_hot sum mean max min prod var std any all argmax argmin square sqrt abs exp log
-pow clip maximum minimum sin cos dot batch_dot l2_normalize sign round relu elu softmax softplus softsign
-sigmoid hard_sigmoid tanh dropout categorical_crossentropy sparse_categorical_crossentropy
-binary_crossentropy bias_add rnn in_train_phase learning_phase epsilon floatx set_floatx
-image_data_format set_image_data_format get_value set_value batch_get_value gradients function""".split()
+API_NAMES = """
+variable constant shape int_shape ndim dtype cast zeros ones eye random_normal random_uniform
+arange reshape transpose permute_dimensions expand_dims squeeze flatten batch_flatten
+concatenate stack tile repeat gather one_hot sum mean max min prod var std any all argmax argmin
+square sqrt abs exp log pow clip maximum minimum sin cos dot batch_dot l2_normalize sign round
+relu elu softmax softplus softsign sigmoid hard_sigmoid tanh dropout categorical_crossentropy
+sparse_categorical_crossentropy binary_crossentropy bias_add rnn in_train_phase learning_phase
+epsilon floatx set_floatx image_data_format set_image_data_format get_value set_value
+batch_get_value gradients function
+""".split()
 
 
 def test_the_k_namespace_has_the_documented_functions():
@@ -1046,7 +1081,7 @@ def test_star_export_is_clean():
     public = {name for name, value in vars(functions).items()
               if callable(value) and not name.startswith('_')
               and getattr(value, '__module__', None) == functions.__name__}
-    assert public == names, 'functions defined in functions.py and left out of __all__ (or the reverse)'
+    assert public == names, 'functions of functions.py missing from __all__ (or the reverse)'
     namespace = {}
     exec('from gkeras.backend.functions import *', namespace)
     for leaked in ('np', 'ad', 'builtins', 'selection', 'config', 'warnings', 'raw', 'as_tensor'):
@@ -1057,18 +1092,20 @@ def test_star_export_is_clean():
 
 COVERED = {
     'backend', 'get_uid', 'reset_uids', 'clear_session', 'variable', 'constant', 'is_tensor',
-    'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype', 'count_params', 'cast', 'zeros', 'ones',
-    'eye', 'zeros_like', 'ones_like', 'identity', 'random_normal', 'random_uniform', 'random_binomial',
-    'random_bernoulli', 'truncated_normal', 'arange', 'one_hot', 'reshape', 'transpose',
-    'permute_dimensions', 'expand_dims', 'squeeze', 'flatten', 'batch_flatten', 'concatenate', 'stack',
-    'tile', 'repeat', 'repeat_elements', 'gather', 'reverse', 'spatial_2d_padding', 'stop_gradient', 'sum', 'mean', 'max', 'min', 'prod', 'cumsum', 'var', 'std',
-    'any', 'all', 'argmax', 'argmin', 'square', 'sqrt', 'abs', 'exp', 'log', 'logsumexp', 'pow', 'clip',
-    'maximum', 'minimum', 'sin', 'cos', 'sign', 'round', 'equal', 'not_equal', 'greater',
-    'greater_equal', 'less', 'less_equal', 'switch', 'dot', 'batch_dot', 'l2_normalize', 'relu', 'elu',
-    'selu', 'softmax', 'softplus', 'softsign', 'sigmoid', 'hard_sigmoid', 'tanh', 'dropout', 'bias_add',
-    'in_train_phase', 'in_test_phase', 'categorical_crossentropy', 'sparse_categorical_crossentropy',
-    'binary_crossentropy', 'rnn', 'get_value', 'batch_get_value', 'set_value', 'batch_set_value',
-    'update', 'update_add', 'update_sub', 'moving_average_update', 'gradients',
+    'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype', 'count_params', 'cast', 'zeros',
+    'ones', 'eye', 'zeros_like', 'ones_like', 'identity', 'random_normal', 'random_uniform',
+    'random_binomial', 'random_bernoulli', 'truncated_normal', 'arange', 'one_hot', 'reshape',
+    'transpose', 'permute_dimensions', 'expand_dims', 'squeeze', 'flatten', 'batch_flatten',
+    'concatenate', 'stack', 'tile', 'repeat', 'repeat_elements', 'gather', 'reverse',
+    'spatial_2d_padding', 'stop_gradient', 'sum', 'mean', 'max', 'min', 'prod', 'cumsum', 'var',
+    'std', 'any', 'all', 'argmax', 'argmin', 'square', 'sqrt', 'abs', 'exp', 'log', 'logsumexp',
+    'pow', 'clip', 'maximum', 'minimum', 'sin', 'cos', 'sign', 'round', 'equal', 'not_equal',
+    'greater', 'greater_equal', 'less', 'less_equal', 'switch', 'dot', 'batch_dot', 'l2_normalize',
+    'relu', 'elu', 'selu', 'softmax', 'softplus', 'softsign', 'sigmoid', 'hard_sigmoid', 'tanh',
+    'dropout', 'bias_add', 'in_train_phase', 'in_test_phase', 'categorical_crossentropy',
+    'sparse_categorical_crossentropy', 'binary_crossentropy', 'rnn', 'get_value', 'batch_get_value',
+    'set_value', 'batch_set_value', 'update', 'update_add', 'update_sub', 'moving_average_update',
+    'gradients',
     'function',  # implemented and tested with models/functional.py
 }
 
@@ -1082,9 +1119,11 @@ def test_float32_inputs_give_float32_outputs(backend):
     x = K.variable(np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]))
     t = K.constant([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     results = {
-        'relu6': K.relu(x, max_value=6), 'elu': K.elu(x), 'selu': K.selu(x), 'softsign': K.softsign(x),
+        'relu6': K.relu(x, max_value=6), 'elu': K.elu(x), 'selu': K.selu(x),
+        'softsign': K.softsign(x),
         'hard_sigmoid': K.hard_sigmoid(x), 'l2_normalize': K.l2_normalize(x, 1), 'sqrt': K.sqrt(x),
-        'cce': K.categorical_crossentropy(t, x), 'cce_logits': K.categorical_crossentropy(t, x, True),
+        'cce': K.categorical_crossentropy(t, x),
+        'cce_logits': K.categorical_crossentropy(t, x, True),
         'scce': K.sparse_categorical_crossentropy(np.array([1, 0]), x),
         'bce': K.binary_crossentropy(t, x), 'bce_logits': K.binary_crossentropy(t, x, True),
         'dropout': K.dropout(x, 0.5, seed=1), 'bias_add': K.bias_add(x, np.array([1.0, 2.0, 3.0])),

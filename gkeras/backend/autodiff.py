@@ -161,7 +161,7 @@ class Variable(Tensor):
         self.regularizer = None
 
     def assign(self, value):
-        """Overwrite the value in place, keeping shape and dtype (raises ValueError on a shape change)."""
+        """Overwrite the value in place, keeping shape and dtype (ValueError on a shape change)."""
         value = selection.active().asarray(raw(value))
         if tuple(value.shape) != self.shape:
             raise ValueError(f"Variable {self.name!r}: cannot assign a value of shape "
@@ -286,7 +286,7 @@ def power(a, b):
 
 
 def _gate(dy, mask):
-    """dy where mask holds, else 0; selecting (not multiplying) keeps an infinite dy from giving nan."""
+    """dy where mask holds, else 0: selecting, not multiplying, so an infinite dy gives no nan."""
     return _xp().where(mask, dy, 0)
 
 
@@ -422,7 +422,8 @@ def cast(x, dtype):
     xd = raw(x)
     source = xd.dtype
     xp = _xp()
-    differentiable = xp.issubdtype(xp.dtype(dtype), xp.floating) and xp.issubdtype(source, xp.floating)
+    differentiable = (xp.issubdtype(xp.dtype(dtype), xp.floating)
+                      and xp.issubdtype(source, xp.floating))
     out = xd.astype(dtype)
     if not differentiable:
         return Tensor(out)
@@ -568,7 +569,8 @@ def matmul(a, b):
     """NumPy matmul semantics for operands of rank >= 2 (batched, broadcast over leading axes)."""
     ad, bd = _operands(a, b)
     if ad.ndim < 2 or bd.ndim < 2:
-        raise ValueError(f"matmul needs operands of rank >= 2; received shapes {ad.shape} and {bd.shape}.")
+        raise ValueError(f"matmul needs operands of rank >= 2; received shapes {ad.shape} and "
+                         f"{bd.shape}.")
     xp = _xp()
     out = xp.matmul(ad, bd)
 
@@ -768,7 +770,7 @@ def repeat(x, repeats, axis):
 
 
 def pad(x, pad_width, value=0):
-    """Constant padding; pad_width as numpy.pad takes it (an int, one pair, or one pair per axis)."""
+    """Constant padding; pad_width as numpy.pad takes it (an int, a pair, or a pair per axis)."""
     xp = _xp()
     xd = raw(x)
     pad_width = tuple(tuple(int(n) for n in pair)
@@ -801,10 +803,12 @@ def _topological_order(root):
 
 
 def gradients(loss, variables, output_gradient=None):
-    """Gradients (raw arrays) of `loss` with respect to each of `variables`; zeros where unconnected."""
+    """Gradients (raw arrays) of `loss` with respect to each of `variables`; zeros where
+    unconnected."""
     xp = _xp()
     if not isinstance(loss, Tensor):
-        raise ValueError(f"gradients needs a Tensor to differentiate; received {type(loss).__name__}.")
+        raise ValueError("gradients needs a Tensor to differentiate; received "
+                         f"{type(loss).__name__}.")
     grads = {}
     if loss.requires_grad:
         grads[id(loss)] = (xp.ones_like(loss.data) if output_gradient is None

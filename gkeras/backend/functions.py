@@ -57,7 +57,9 @@ def _t_like(x, reference):
     converts a NumPy operand), so a float64 NumPy array does not widen a float32 computation."""
     if isinstance(x, Tensor):
         return x
-    if reference is not None and _is_float(reference) and np.dtype(getattr(x, 'dtype', 'f')).kind != 'b':
+    if reference is None or not _is_float(reference):
+        return _t(x)
+    if np.dtype(getattr(x, 'dtype', 'f')).kind != 'b':
         return as_tensor(x, reference.dtype)
     return _t(x)
 
@@ -685,7 +687,8 @@ def softmax(x, axis=-1):
     """Softmax over `axis` (int or tuple); the output remembers its logits for crossentropy."""
     x = _t(x)
     if x.ndim <= 1:
-        raise ValueError(f"Cannot apply softmax to a tensor that is 1D. Received input: shape={x.shape}")
+        raise ValueError("Cannot apply softmax to a tensor that is 1D. Received input: "
+                         f"shape={x.shape}")
     out = ad.softmax(x, axis)
     out._keras_logits = x
     return out
