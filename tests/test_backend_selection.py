@@ -84,8 +84,6 @@ print(K.backend())
 """
 
 
-@pytest.mark.xfail(strict=True, reason='selection.py marks a name given in GKERAS_BACKEND as '
-                                       'announced, so only auto announces (owner of selection.py)')
 def test_gkeras_backend_numpy_in_a_subprocess_announces_once():
     result = run_python(USE_THE_BACKEND_TWICE, GKERAS_BACKEND='numpy')
     assert result.returncode == 0, result.stderr

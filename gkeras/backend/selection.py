@@ -48,6 +48,7 @@ def active():
     global _announced
     if _active is None:
         set_backend(os.environ.get('GKERAS_BACKEND', 'auto').lower() or 'auto')
+        _announced = False  # chosen by the environment, not by the program: say which, once
     if not _announced:
         _announced = True
         sys.stderr.write(f"gkeras: using the {_active.name} backend ({_active.describe()})\n")
