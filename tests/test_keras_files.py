@@ -40,7 +40,7 @@ def _require_layers(stem):
 
 # Class names in model configs that are initializers, regularizers or constraints, not layers.
 _NOT_LAYERS = {'VarianceScaling', 'Zeros', 'Ones', 'RandomUniform', 'Orthogonal', 'GlorotUniform',
-               'L1L2', 'L2', 'Constant', 'RandomNormal', 'TruncatedNormal'}
+               'L1L2', 'L2', 'Constant', 'RandomNormal', 'TruncatedNormal', 'DTypePolicy'}
 
 
 def _load_kwargs(stem):

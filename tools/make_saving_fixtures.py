@@ -18,17 +18,25 @@ import sys
 
 import numpy as np
 
-try:
-    import tf_keras as keras
-    import tensorflow as tf
-    PREFIX = 'tfk'
-    LEGACY = keras.optimizers.legacy
-except ImportError:
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+if '--keras3' in sys.argv:
+    os.environ['KERAS_BACKEND'] = 'tensorflow'
     import keras
     import tensorflow as tf
-    PREFIX = 'k22'
+    PREFIX = 'k3'
     LEGACY = keras.optimizers
+    sys.argv.remove('--keras3')
+else:
+    try:
+        import tf_keras as keras
+        import tensorflow as tf
+        PREFIX = 'tfk'
+        LEGACY = keras.optimizers.legacy
+    except ImportError:
+        os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+        import keras
+        import tensorflow as tf
+        PREFIX = 'k22'
+        LEGACY = keras.optimizers
 
 L = keras.layers
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'fixtures', 'saving')
@@ -44,7 +52,9 @@ def one_hot(n, classes):
 
 
 def adam():
-    return keras.optimizers.Adam(0.01) if PREFIX == 'tfk' else keras.optimizers.Adam(lr=0.01, decay=0.01)
+    if PREFIX == 'k22':
+        return keras.optimizers.Adam(lr=0.01, decay=0.01)
+    return keras.optimizers.Adam(0.01)
 
 
 def new_or_legacy(name, **kwargs):
@@ -89,7 +99,7 @@ def mlp_rmsprop():
 
 
 # tf_keras maps a metrics dict to the outputs only when the targets are a dict too.
-METRICS_BY_OUTPUT = [[], ['accuracy']] if PREFIX == 'tfk' else {'out_b': ['accuracy']}
+METRICS_BY_OUTPUT = {'out_b': ['accuracy']} if PREFIX == 'k22' else [[], ['accuracy']]
 
 
 def functional_multi_io():
@@ -227,7 +237,14 @@ def make(name, build, deterministic):
         model.train_on_batch(unwrap(inputs(6)), unwrap(targets(6)))
     stem = os.path.join(OUT, '%s_%s' % (PREFIX, name))
     model.save(stem + '.h5')
-    model.save_weights(stem + '_weights.h5')
+    if PREFIX == 'k3':
+        # Keras 3's save_weights writes its own format; its legacy writer is the Keras 2 layout.
+        import h5py
+        from keras.src.legacy.saving import legacy_h5_format
+        with h5py.File(stem + '_weights.h5', 'w') as handle:
+            legacy_h5_format.save_weights_to_hdf5_group(handle, model)
+    else:
+        model.save_weights(stem + '_weights.h5')
     with open(stem + '.json', 'w') as handle:
         handle.write(model.to_json())
     if name == 'mlp_seq' and PREFIX == 'k22':
@@ -253,13 +270,18 @@ def make(name, build, deterministic):
     np.savez(stem + '.npz', **arrays)
 
 
+# Keras 3 (its legacy HDF5 writer) for the cases that need no Keras 2-only API.
+KERAS3_CASES = ['mlp_seq', 'mlp_rmsprop', 'functional_multi_io', 'shared_depths', 'nested',
+                'nested_bn', 'gru_reset_after', 'conv2d_pool']
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     if PREFIX == 'k22':
         tf.set_random_seed(7)
     else:
         tf.random.set_seed(7)
-    selected = sys.argv[1:] or list(CASES)
+    selected = sys.argv[1:] or (KERAS3_CASES if PREFIX == 'k3' else list(CASES))
     for name in selected:
         build, deterministic = CASES[name]
         make(name, build, deterministic)

@@ -31,7 +31,11 @@ _NEUTRAL_OPTIONS = {
     'lora_rank': (None,),
     'lora_alpha': _ANY,            # meaningless while lora_rank is None
     'quantization_config': (None,),
+    'seed': _ANY,                  # Keras 3 RNN dropout seed; gkeras' random streams differ
 }
+
+# Options Keras 3 adds to initializer configs, which change nothing while None.
+_NEUTRAL_OBJECT_OPTIONS = ('input_axes', 'output_axes')
 
 # Keys that only describe how Keras 3 rebuilds or compiles an object, not the object itself.
 _RECORD_KEYS = ('module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id')
@@ -203,7 +207,11 @@ def _resolve_custom(value, custom_objects):
             return factory.from_config(arguments)
         return factory(**arguments)
     if isinstance(value, dict):
-        return {k: v for k, v in value.items() if k not in _RECORD_KEYS}
+        value = {k: v for k, v in value.items() if k not in _RECORD_KEYS}
+        if isinstance(value.get('config'), dict):
+            value['config'] = {k: v for k, v in value['config'].items()
+                               if not (k in _NEUTRAL_OBJECT_OPTIONS and v is None)}
+        return value
     return value
 
 

@@ -320,10 +320,37 @@ def _from_tf_optimizer_layout(optimizer, names, arrays, where):
     return state
 
 
+# Keras 3 names them '<optimizer>/<variable path>_<slot>' and also saves its learning rate.
+_KERAS3_SLOT_SUFFIXES = {'momentum': 'm', 'velocity': 'v', 'velocity_hat': 'vhat', 'norm': 'u',
+                         'accumulator': 'accumulator', 'accumulated_grad': 'accumulated_grad',
+                         'accumulated_delta_var': 'accumulated_delta_var'}
+_KERAS3_SLOT_KINDS = {'SGD': {'m': 'm'}, 'RMSprop': {'v': 'velocity'}}
+
+
+def _from_keras3_layout(optimizer, names, arrays):
+    """Rename a Keras 3 state to the tf.keras 2.11+ names and drop its saved learning rate."""
+    renamed, kept = [names[0]], [arrays[0]]
+    kinds = _KERAS3_SLOT_KINDS.get(type(optimizer).__name__, {})
+    for name, array in zip(names[1:], arrays[1:]):
+        if name.split('/')[-1] == 'learning_rate':
+            continue
+        for suffix in sorted(_KERAS3_SLOT_SUFFIXES, key=len, reverse=True):
+            if name.endswith('_' + suffix):
+                kind = _KERAS3_SLOT_SUFFIXES[suffix]
+                renamed.append(f"optimizer/{kinds.get(kind, kind)}/{name[:-len(suffix) - 1]}")
+                break
+        else:
+            renamed.append(name)
+        kept.append(array)
+    return renamed, kept
+
+
 def optimizer_state(optimizer, names, arrays, filepath):
-    """The file's optimizer state in gkeras' order (Keras 2.2, tf.keras legacy or 2.11+ layout)."""
+    """The file's optimizer state in gkeras' order (Keras 2.2, tf.keras legacy or 2.11+, Keras 3)."""
     where = describe(filepath)
-    if names and names[0].split('/')[-1] == 'iteration:0':
+    if names and names[0].split('/')[-1] == 'iteration':
+        names, arrays = _from_keras3_layout(optimizer, names, arrays)
+    if names and names[0].split('/')[-1] in ('iteration', 'iteration:0'):
         return _from_tf_optimizer_layout(optimizer, names, arrays, where)
     if arrays and not (arrays[0].shape == () and arrays[0].dtype.kind in 'iu'):
         # Keras 2.2's RMSprop, Adagrad and Adadelta do not save their step count.

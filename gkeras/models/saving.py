@@ -105,9 +105,14 @@ def _endpoints(value):
 
 def network_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model (shared layers, nested models) from its Keras config."""
+    from .functional import Network
     created = {}
     pending = {}
     order = []
+    # Keras 3 counts a nested model's calls from 0; Keras 2 and gkeras count its own
+    # inputs-to-outputs node first.
+    keras3 = any(isinstance(node, dict) and 'args' in node for layer_data in config['layers']
+                 for node in layer_data.get('inbound_nodes', []))
     for layer_data in config['layers']:
         layer = serialization.deserialize(layer_data, custom_objects=custom_objects)
         name = layer_data.get('name', layer.name)
@@ -120,6 +125,8 @@ def network_from_config(cls, config, custom_objects=None):
             raise ValueError(f"Layer {wanted_by!r} takes its input from layer {source!r}, which "
                              "is not in the model config.")
         nodes = created[source]._inbound_nodes
+        if keras3 and isinstance(created[source], Network):
+            node_index += 1
         if node_index >= len(nodes):
             return None
         return nodes[node_index].output_tensors[tensor_index]
@@ -304,12 +311,18 @@ def _metrics_from_config(value, custom_objects, output_names):
     return _metric_from_config(value, custom_objects, output_names)
 
 
+# Keras 3 optimizer options that change nothing while None.
+_NEUTRAL_OPTIMIZER_OPTIONS = ('loss_scale_factor', 'gradient_accumulation_steps')
+
+
 def _optimizer_from_config(config, custom_objects):
     config = dict(config)
     class_name = str(config.get('class_name', ''))
     if class_name.startswith('Custom>'):
         # tf.keras 2.11+ registers its own optimizers under 'Custom>Adam' and so on.
         config['class_name'] = class_name[len('Custom>'):]
+    config['config'] = {k: v for k, v in (config.get('config') or {}).items()
+                        if not (k in _NEUTRAL_OPTIMIZER_OPTIONS and v is None)}
     return optimizers.deserialize(config, custom_objects=custom_objects)
 
 
