@@ -551,9 +551,25 @@ def test_custom_objects_for_layers_activations_and_losses(backend, tmp_path, rng
     loaded = load_model(path, custom_objects=custom)
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
     assert loaded.loss_functions[0] is _custom_loss
-    from gkeras.layers.serialization import CustomObjectScope
-    with CustomObjectScope(custom):
+    from gkeras.utils import custom_object_scope, get_custom_objects
+    with custom_object_scope(custom):
         assert type(model_from_json(model.to_json()).layers[1]) is Scale
+    get_custom_objects().update(custom)
+    try:
+        assert type(load_model(path).layers[1]) is Scale
+    finally:
+        for name in custom:
+            del get_custom_objects()[name]
+
+
+def test_include_optimizer_false_saves_no_training_state(backend, tmp_path):
+    model = _mlp()
+    path = str(tmp_path / 'model.h5')
+    model.save(path, include_optimizer=False)
+    with h5py.File(path, 'r') as handle:
+        assert 'training_config' not in handle.attrs and 'optimizer_weights' not in handle
+    with pytest.warns(UserWarning, match='No training configuration'):
+        assert load_model(path).optimizer is None
 
 
 def test_tf_keras_training_config_dialect(backend):

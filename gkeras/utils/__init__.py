@@ -4,3 +4,4 @@ from .generic_utils import func_dump, func_load
 from .layer_utils import count_params, print_summary
 from .np_utils import normalize, to_categorical
 from .progbar import Progbar
+from ..layers.serialization import CustomObjectScope, custom_object_scope, get_custom_objects
