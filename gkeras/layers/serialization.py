@@ -40,9 +40,6 @@ _NEUTRAL_OBJECT_OPTIONS = ('input_axes', 'output_axes')
 # Keys that only describe how Keras 3 rebuilds or compiles an object, not the object itself.
 _RECORD_KEYS = ('module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id')
 
-_MODEL_CLASS_NAMES = ('Model', 'Functional', 'Sequential', 'Network')
-
-
 class _Scope(threading.local):
     def __init__(self):
         self.custom_objects = []
@@ -141,7 +138,7 @@ def deserialize(config, custom_objects=None, safe_mode=None):
     layer_config = config.get('config', {})
     with CustomObjectScope(custom_objects), \
             (safe_mode_scope(safe_mode) if safe_mode is not None else contextlib.nullcontext()):
-        if class_name not in _MODEL_CLASS_NAMES and not _is_model_class(cls):
+        if not _is_model_class(cls):
             layer_config = normalize_layer_config(cls, layer_config, objects)
         return _call_from_config(cls, layer_config, objects)
 

@@ -9,6 +9,7 @@ check every count and shape before the first assignment, so a bad file leaves a 
 import contextlib
 import os
 import tempfile
+import warnings
 
 import h5py
 import numpy as np
@@ -207,7 +208,6 @@ def plan_weights(group, layers, filepath, by_name=False, skip_mismatch=False):
     weights, in order. By-name loading pairs them by layer name and skips the rest; with
     skip_mismatch it also skips (with a warning) layers whose weight count or shapes differ.
     """
-    import warnings
     where = describe(filepath)
     saved = read_weights_group(group, filepath)
     pairs = []
@@ -230,7 +230,6 @@ def plan_weights(group, layers, filepath, by_name=False, skip_mismatch=False):
     assignments = []
     for layer, file_layer, names, arrays in pairs:
         variables = weight_variables(layer)
-        problem = None
         if len(variables) != len(arrays):
             problem = _count_message(where, layer, file_layer, variables, names)
         else:
@@ -324,7 +323,7 @@ def _from_tf_optimizer_layout(optimizer, names, arrays, where):
 _KERAS3_SLOT_SUFFIXES = {'momentum': 'm', 'velocity': 'v', 'velocity_hat': 'vhat', 'norm': 'u',
                          'accumulator': 'accumulator', 'accumulated_grad': 'accumulated_grad',
                          'accumulated_delta_var': 'accumulated_delta_var'}
-_KERAS3_SLOT_KINDS = {'SGD': {'m': 'm'}, 'RMSprop': {'v': 'velocity'}}
+_KERAS3_SLOT_KINDS = {'RMSprop': {'v': 'velocity'}}
 
 
 def _from_keras3_layout(optimizer, names, arrays):
