@@ -3,6 +3,7 @@
 Fans and the variance-scaling rules are Keras 2's (equal to tf.keras 2.x for dense and conv
 kernels). A seeded initializer gives the same values on every call, on a given backend.
 """
+import inspect
 import math
 
 from . import backend as K
@@ -322,9 +323,21 @@ def deserialize(config, custom_objects=None):
     else:
         raise ValueError(f"Unknown initializer: {class_name!r}. "
                          f"Expected one of: {', '.join(sorted(_INITIALIZERS))}.")
+    arguments = _drop_unset_foreign_keys(factory, arguments)
     if isinstance(factory, type) and hasattr(factory, 'from_config'):
         return factory.from_config(arguments)
     return factory(**arguments)
+
+
+def _drop_unset_foreign_keys(factory, arguments):
+    """Newer Keras writes extra keys (e.g. None-valued ones) that carry nothing for Keras 2."""
+    try:
+        accepted = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return arguments
+    if any(p.kind == p.VAR_KEYWORD for p in accepted.values()):
+        return arguments
+    return {k: v for k, v in arguments.items() if k in accepted or v is not None}
 
 
 def get(identifier):

@@ -468,6 +468,7 @@ _NEUTRAL = {
     'name': None, 'is_legacy_optimizer': None, 'jit_compile': None,
     'weight_decay': (None, 0, 0.), 'global_clipnorm': (None,), 'use_ema': (False,),
     'momentum': (0, 0.), 'centered': (False,),
+    'loss_scale_factor': (None,), 'gradient_accumulation_steps': (None,),
 }
 _EMA_KEYS = ('ema_momentum', 'ema_overwrite_frequency')  # meaningless while use_ema is False
 
@@ -484,6 +485,9 @@ def _from_tf_keras(cls, config):
     if cls is Nadam and 'decay' in config:
         # tf.keras' legacy Nadam writes schedule_decay under the name `decay`.
         config.setdefault('schedule_decay', config.pop('decay'))
+    if cls is Nadam and config.get('is_legacy_optimizer') is False:
+        # tf.keras 2.11+'s Nadam (and Keras 3's) use the momentum schedule 0.96 ** t.
+        config.setdefault('schedule_decay', 1.0)
     own = inspect.signature(cls.__init__).parameters
     for key in ('clipnorm', 'clipvalue'):
         if key in config and config[key] is None:
@@ -512,7 +516,8 @@ def deserialize(config, custom_objects=None):
     arguments = config.get('config') or {}
     if custom_objects and class_name in custom_objects:
         return custom_objects[class_name].from_config(arguments)
-    cls = _OPTIMIZERS.get(str(class_name).lower())
+    # tf.keras 2.11+ registers its built-in optimizers as 'Custom>Adam' and so on.
+    cls = _OPTIMIZERS.get(str(class_name).lower().replace('custom>', '', 1))
     if cls is None:
         raise ValueError(f"Unknown optimizer: {class_name!r}. "
                          f"Expected one of: {', '.join(c.__name__ for c in _OPTIMIZERS.values())}.")

@@ -258,3 +258,12 @@ def test_unknown_name_lists_the_known_ones():
 def test_variance_scaling_validates_its_arguments(arguments, named):
     with pytest.raises(ValueError, match=named):
         initializers.VarianceScaling(**arguments)
+
+
+def test_deserialize_drops_unset_keys_newer_keras_writes(backend):
+    init = initializers.deserialize({'class_name': 'GlorotUniform',
+                                     'config': {'seed': None, 'input_axes': None}})
+    assert init.get_config()['distribution'] == 'uniform'
+    with pytest.raises(TypeError):
+        initializers.deserialize({'class_name': 'GlorotUniform',
+                                  'config': {'seed': None, 'input_axes': 2}})

@@ -393,3 +393,21 @@ def test_params_added_later_get_fresh_slots_and_keep_old_state(backend):
     np.testing.assert_allclose(backend.to_numpy(w.data), [-2.5, -2.5])
     np.testing.assert_allclose(backend.to_numpy(b.data), [-1., -1., -1.])
     assert [np.shape(x) for x in opt.get_weights()] == [(), (2,), (3,)]
+
+
+def test_deserialize_reads_newer_keras_optimizer_configs(backend):
+    adam = optimizers.deserialize({'class_name': 'Custom>Adam', 'config': {
+        'learning_rate': 0.01, 'loss_scale_factor': None, 'gradient_accumulation_steps': None}})
+    assert isinstance(adam, optimizers.Adam)
+    np.testing.assert_allclose(adam.get_config()['lr'], 0.01, rtol=1e-6)
+    with pytest.raises(ValueError, match='gradient_accumulation_steps'):
+        optimizers.deserialize({'class_name': 'Adam', 'config': {
+            'learning_rate': 0.01, 'gradient_accumulation_steps': 4}})
+
+
+def test_deserialize_nadam_keeps_each_dialects_momentum_schedule(backend):
+    new_style = optimizers.deserialize({'class_name': 'Nadam', 'config': {
+        'is_legacy_optimizer': False, 'learning_rate': 0.001}})
+    keras2 = optimizers.deserialize({'class_name': 'Nadam', 'config': {'lr': 0.001}})
+    assert new_style.schedule_decay == 1.0  # tf.keras 2.11+: 0.96 ** t
+    assert keras2.schedule_decay == 0.004
