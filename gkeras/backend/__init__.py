@@ -5,4 +5,5 @@ from .config import (epsilon, floatx, image_data_format, learning_phase, normali
 from .functions import *  # noqa: F401,F403  (the K namespace, as in Keras)
 from .functions import backend
 from .selection import active, set_backend
+from .spatial import *  # noqa: F401,F403  (conv1d/2d/3d, pool2d/3d, ... in the K namespace)
 
