@@ -139,6 +139,40 @@ class Dropout(Layer):
         return {**super().get_config(), **config}
 
 
+class SpatialDropout1D(Dropout):
+    """Dropout of whole feature maps: one keep/drop per (sample, channel) of (batch, steps, C)."""
+
+    def __init__(self, rate, **kwargs):
+        super().__init__(rate, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    def _noise_shape(self, inputs):
+        return (inputs.shape[0], 1, inputs.shape[2])
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole 2D feature maps: one keep/drop per (sample, channel)."""
+    _RANK = 2
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        super().__init__(rate, **kwargs)
+        self.data_format = K.normalize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self._RANK + 2)
+
+    def _noise_shape(self, inputs):
+        if self.data_format == 'channels_first':
+            return inputs.shape[:2] + (1,) * self._RANK
+        return (inputs.shape[0],) + (1,) * self._RANK + (inputs.shape[-1],)
+
+    def get_config(self):
+        return {**super().get_config(), 'data_format': self.data_format}
+
+
+class SpatialDropout3D(SpatialDropout2D):
+    """Dropout of whole 3D feature maps: one keep/drop per (sample, channel)."""
+    _RANK = 3
+
+
 class Flatten(Layer):
     """Flattens every axis but the batch axis (channels moved last first for channels_first)."""
 
