@@ -351,8 +351,6 @@ class MetricLogs(dict):
             return default
 
 
-MetricHistory = MetricLogs
-
 
 class History(Callback):
     """Records every epoch's logs in `history`: {'loss': [...], 'acc': [...], ...}."""
@@ -417,8 +415,10 @@ class ModelCheckpoint(Callback):
         if self.epochs_since_last_save < self.period:
             return
         self.epochs_since_last_save = 0
+        names = MetricLogs(logs)
+        names['epoch'] = epoch + 1
         try:
-            filepath = self.filepath.format(epoch=epoch + 1, **logs)
+            filepath = self.filepath.format_map(names)
         except KeyError as error:
             raise KeyError(f"ModelCheckpoint: the file name {self.filepath!r} refers to "
                            f"{error.args[0]!r}, which is not in the logs of epoch {epoch + 1} "

@@ -180,6 +180,10 @@ def test_checkpoint_auto_mode_and_missing_monitor(backend, rng, tmp_path):
     with pytest.raises(KeyError, match="'val_loss'.*not in the logs"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[
             ModelCheckpoint(str(tmp_path / '{val_loss}.h5'))])
+    model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y), callbacks=[
+        Script(val_acc=[0.25]), ModelCheckpoint(str(tmp_path / '{epoch}-{val_accuracy:.1f}.h5'),
+                                                save_weights_only=True)])
+    assert os.listdir(tmp_path) == ['1-0.2.h5']
 
 
 def test_checkpoint_full_model_file_loads(backend, rng, tmp_path):

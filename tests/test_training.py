@@ -210,6 +210,10 @@ def test_metric_names_follow_keras(backend):
                                    'weighted_my_metric']
     assert model.stateful_metric_names == ['weighted_acc', 'weighted_my_metric']
     multi = two_output_model()
+    multi.compile('sgd', 'mse', metrics='mae')
+    assert multi.metrics_names == ['loss', 'out1_loss', 'out2_loss', 'out1_mae', 'out2_mae']
+    with pytest.raises(TypeError, match='Type of `metrics` argument not understood'):
+        multi.compile('sgd', 'mse', metrics=3)
     multi.compile('sgd', 'mse', metrics=[['acc'], ['mae', my_metric]])
     assert multi.metrics_names == ['loss', 'out1_loss', 'out2_loss', 'out1_acc', 'out2_mae',
                                    'out2_my_metric']
@@ -293,12 +297,26 @@ def test_callable_metric_is_named_and_averaged_over_the_epoch(backend, rng):
     def mean_prediction(y_true, y_pred):
         return K.mean(y_pred, axis=-1)
 
+    def batch_mean(y_true, y_pred):
+        return K.mean(y_pred)
+
     x = rng.standard_normal((10, 4)).astype('float32')
+    sw = rng.uniform(0.5, 2., 10).astype('float32')
     model = Sequential([Dense(2, input_shape=(4,))])
-    model.compile(optimizers.SGD(lr=0.), 'mse', metrics=[mean_prediction, lambda t, p: p])
-    history = model.fit(x, np.zeros((10, 2)), batch_size=3, verbose=0, shuffle=False)
-    assert model.metrics_names == ['loss', 'mean_prediction', '<lambda>']
-    np.testing.assert_allclose(history.history['mean_prediction'][0], model.predict(x).mean(),
+    model.compile(optimizers.SGD(lr=0.), 'mse', metrics=[mean_prediction, lambda t, p: p],
+                  weighted_metrics=[mean_prediction, batch_mean])
+    history = model.fit(x, np.zeros((10, 2)), batch_size=3, verbose=0, shuffle=False,
+                        sample_weight=sw)
+    assert model.metrics_names == ['loss', 'mean_prediction', '<lambda>',
+                                   'weighted_mean_prediction', 'weighted_batch_mean']
+    p = model.predict(x)
+    np.testing.assert_allclose(history.history['mean_prediction'][0], p.mean(), rtol=1e-5,
+                               atol=1e-7)
+    np.testing.assert_allclose(history.history['weighted_mean_prediction'][0],
+                               np.sum(p.mean(1) * sw) / sw.sum(), rtol=1e-5, atol=1e-7)
+    batches = [slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 10)]
+    np.testing.assert_allclose(history.history['weighted_batch_mean'][0],
+                               sum(p[b].mean() * sw[b].sum() for b in batches) / sw.sum(),
                                rtol=1e-5, atol=1e-7)
 
 

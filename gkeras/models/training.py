@@ -198,6 +198,8 @@ class Model(Network):
                                      f"outputs, but received {len(metrics)} lists.")
                 return [list(m) for m in metrics]
             return [list(metrics) for _ in names]
+        if isinstance(metrics, str) or callable(metrics):
+            return [[metrics] for _ in names]
         raise TypeError(f"Type of `{what}` argument not understood. Expected a list or "
                         f"dictionary, found: {metrics!r}")
 
@@ -433,8 +435,8 @@ class Model(Network):
                       validate, validation_freq):
         """The epoch loop shared by fit and fit_generator.
 
-        epoch_batches(epoch) yields (device batch, size) `steps` times; validate(callback_list)
-        returns the validation values (host floats) or is None. An exception inside an epoch
+        epoch_batches(epoch) yields (device batch, size) `steps` times; validate(callback_list,
+        epoch) returns the validation values (host floats) or is None. An exception inside an epoch
         propagates before on_epoch_end, so History never records an epoch that did not finish.
         """
         labels = list(self.metrics_names)
@@ -455,7 +457,7 @@ class Model(Network):
                     break
             if validate is not None and batch_index == steps - 1 and \
                     _should_validate(validation_freq, epoch):
-                val_values = validate(callback_list)
+                val_values = validate(callback_list, epoch)
                 epoch_logs.update(zip(['val_' + name for name in labels], val_values))
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -532,18 +534,27 @@ class Model(Network):
         xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
         if xs[0].shape[0] == 0:
             raise ValueError("fit() was given 0 training samples.")
-        if validation_data is not None and _is_batch_source(validation_data):
-            enqueuers = []
-            try:
+        enqueuers = []
+        try:
+            if validation_data is not None and _is_batch_source(validation_data):
                 validate = self._validation_from_source(validation_data, validation_steps,
                                                         workers, max_queue_size,
                                                         use_multiprocessing, enqueuers)
-                return self._fit_arrays(xs, ys, sws, batch_size, steps_per_epoch, epochs,
-                                        verbose, callbacks, shuffle, initial_epoch, validate,
-                                        None, validation_freq)
-            finally:
-                _stop_all(enqueuers)
-        validate, val_inputs = None, None
+                val_inputs = None
+            else:
+                xs, ys, sws, validate, val_inputs = self._array_validation(
+                    xs, ys, sws, validation_data, validation_split,
+                    batch_size or (int(np.ceil(xs[0].shape[0] / steps_per_epoch))
+                                   if steps_per_epoch else 32))
+            return self._fit_arrays(xs, ys, sws, batch_size, steps_per_epoch, epochs, verbose,
+                                    callbacks, shuffle, initial_epoch, validate, val_inputs,
+                                    validation_freq)
+        finally:
+            _stop_all(enqueuers)
+
+    def _array_validation(self, xs, ys, sws, validation_data, validation_split, batch_size):
+        """(training arrays, validate function or None, validation arrays for callbacks) from
+        validation_data (arrays) or validation_split (the last samples)."""
         if validation_data is not None:
             val_x, val_y, val_sw = _unpack_validation_data(validation_data)
             val_arrays = self._prepare(val_x, val_y, val_sw, None)
@@ -561,18 +572,12 @@ class Model(Network):
             xs, ys, sws = tuple([a[:split_at] if a is not None else None for a in arrays]
                                 for arrays in (xs, ys, sws))
         else:
-            val_arrays = None
-        if val_arrays is not None:
-            n_train = xs[0].shape[0]
-            val_batch = batch_size or (int(np.ceil(n_train / steps_per_epoch))
-                                       if steps_per_epoch else 32)
+            return xs, ys, sws, None, None
 
-            def validate(callback_list):
-                return self._validate(self._array_batches(*val_arrays, val_batch), callback_list)
-            val_inputs = [a for arrays in val_arrays for a in arrays if a is not None]
-        return self._fit_arrays(xs, ys, sws, batch_size, steps_per_epoch, epochs, verbose,
-                                callbacks, shuffle, initial_epoch, validate, val_inputs,
-                                validation_freq)
+        def validate(callback_list, epoch):
+            return self._validate(self._array_batches(*val_arrays, batch_size), callback_list)
+        val_inputs = [a for arrays in val_arrays for a in arrays if a is not None]
+        return xs, ys, sws, validate, val_inputs
 
     def _fit_arrays(self, xs, ys, sws, batch_size, steps_per_epoch, epochs, verbose, callbacks,
                     shuffle, initial_epoch, validate, val_inputs, validation_freq):
@@ -725,7 +730,7 @@ class Model(Network):
                 val_arrays = self._prepare(val_x, val_y, val_sw, None)
                 val_inputs = [a for arrays in val_arrays for a in arrays if a is not None]
 
-                def validate(callback_list):
+                def validate(callback_list, epoch):
                     return self._validate(self._array_batches(*val_arrays, last_size[0] or 32),
                                           callback_list)
             labels = list(self.metrics_names)
@@ -749,8 +754,8 @@ class Model(Network):
 
     def _validation_from_source(self, source, steps, workers, max_queue_size,
                                 use_multiprocessing, enqueuers):
-        """validate(callback_list) over `steps` batches per call from a generator or Sequence;
-        its enqueuer (if any) is added to `enqueuers` for the caller to stop."""
+        """validate(callback_list, epoch) over `steps` batches per call from a generator or
+        Sequence; its enqueuer (if any) is added to `enqueuers` for the caller to stop."""
         steps = _generator_steps(source, steps, 'validation_steps')
         stream, enqueuer = data_utils.batch_stream(source, workers=workers,
                                                    max_queue_size=max_queue_size,
@@ -762,10 +767,9 @@ class Model(Network):
                 item = _next_batch(stream, step, epoch, steps, 'validation ')
                 xs, ys, sws, size = self._generator_batch(item, None, step, epoch, 'validation ')
                 yield self._device_batch_all(xs, ys, sws), size
-        epochs_run = itertools.count()
 
-        def validate(callback_list):
-            return self._validate(batches(next(epochs_run)), callback_list)
+        def validate(callback_list, epoch):
+            return self._validate(batches(epoch), callback_list)
         return validate
 
     def _build_from_first(self, stream, for_predict=False):
@@ -1116,6 +1120,8 @@ def _weighted_sums(per_sample, weights, mask):
         return values.sum(), xp.asarray(values.size, dtype=values.dtype)
     if values.ndim > weight.ndim:
         values = values.mean(axis=tuple(range(weight.ndim, values.ndim)))
+    elif values.ndim < weight.ndim:
+        values = xp.broadcast_to(_expand_raw(values, weight.ndim), weight.shape)
     weight = xp.broadcast_to(_expand_raw(weight, values.ndim), values.shape).astype(values.dtype)
     return (values * weight).sum(), weight.sum()
 
