@@ -1,8 +1,8 @@
 """Callbacks: hooks into the training loop (Keras 2.2 semantics).
 
-Batch logs hold device scalars (0-d arrays) straight from the training step. They are summed where
-they live and copied to the host once per log line: BaseLogger turns the epoch's sums into floats
-with a single copy, ProgbarLogger reads its running means only when the bar is drawn. A callback
+Batch logs hold device scalars (0-d arrays) straight from the training step. The loggers keep
+them as they are and sum them only when a line is written: BaseLogger at the end of the epoch,
+with one copy to the host for all its values; ProgbarLogger when the bar is drawn. A callback
 that reads a batch value as a number (TerminateOnNaN) pays one copy per batch.
 """
 import csv
@@ -185,11 +185,53 @@ class CallbackList:
         self._call('on_predict_end', logs if logs is not None else {})
 
 
+class _BatchSeries:
+    """The batch values of one metric within an epoch, kept as logged (device scalars) and
+    summed on the device only when read, or every CHUNK batches to bound what is kept: logging
+    a batch launches no device work."""
+    CHUNK = 256
+
+    def __init__(self):
+        self.values = []
+        self.sizes = []
+        self.count = 0
+        self.summed = 0
+        self.total = 0.
+
+    def append(self, value, size):
+        self.values.append(value)
+        self.sizes.append(size)
+        self.count += 1
+        if len(self.values) >= self.CHUNK:
+            self._sum(len(self.values))
+
+    def weighted_total(self, count=None):
+        """sum(value * batch size) over the first `count` batches (default: all). A count below
+        what is already summed reads the larger sum (a progress-bar value one draw late)."""
+        count = self.count if count is None else count
+        if count > self.summed:
+            self._sum(count - self.summed)
+        return self.total
+
+    def _sum(self, n):
+        self.total = self.total + _weighted_sum(self.values[:n], self.sizes[:n])
+        del self.values[:n], self.sizes[:n]
+        self.summed += n
+
+
+def _weighted_sum(values, sizes):
+    if values and all(_is_array(v) for v in values):
+        xp = selection.active().xp
+        stacked = xp.stack([xp.asarray(v).reshape(()) for v in values])
+        return (stacked * xp.asarray(sizes, dtype=stacked.dtype)).sum()
+    return sum(v * size for v, size in zip(values, sizes))
+
+
 class BaseLogger(Callback):
     """Averages the batch metrics over each epoch (weighted by batch size) into the epoch logs.
 
     Names in `stateful_metrics` are running values already; their last batch value is logged.
-    The sums stay on the device; the epoch's values reach the host in one copy.
+    Batch values are summed on the device at the end of the epoch and reach the host in one copy.
     """
 
     def __init__(self, stateful_metrics=None):
@@ -198,7 +240,8 @@ class BaseLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.seen = 0
-        self.totals = {}
+        self.series = {}
+        self.last = {}
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -208,18 +251,21 @@ class BaseLogger(Callback):
             if name in ('batch', 'size'):
                 continue
             if name in self.stateful_metrics:
-                self.totals[name] = value
-            elif name in self.totals:
-                self.totals[name] = self.totals[name] + value * size
+                self.last[name] = value
             else:
-                self.totals[name] = value * size
+                self.series.setdefault(name, _BatchSeries()).append(value, size)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
-        names = [name for name in self.params.get('metrics', []) if name in self.totals]
-        values = [self.totals[name] if name in self.stateful_metrics
-                  else self.totals[name] / max(self.seen, 1) for name in names]
+        names, values = [], []
+        for name in self.params.get('metrics', []):
+            if name in self.stateful_metrics and name in self.last:
+                names.append(name)
+                values.append(self.last[name])
+            elif name in self.series:
+                names.append(name)
+                values.append(self.series[name].weighted_total() / max(self.seen, 1))
         logs.update(zip(names, host_floats(values)))
 
 
@@ -236,14 +282,16 @@ class TerminateOnNaN(Callback):
 
 
 class _RunningMean:
-    """A batch-size-weighted mean kept on the device, read only when the progress bar draws."""
+    """The batch-size-weighted mean of a metric over the first `count` batches of the epoch,
+    summed and read from the device only when the progress bar draws it."""
 
-    def __init__(self, total, samples):
-        self.total = total
+    def __init__(self, series, count, samples):
+        self.series = series
+        self.count = count
         self.samples = samples
 
     def __float__(self):
-        return to_float(self.total) / max(self.samples, 1)
+        return to_float(self.series.weighted_total(self.count)) / max(self.samples, 1)
 
 
 class ProgbarLogger(Callback):
@@ -275,7 +323,7 @@ class ProgbarLogger(Callback):
         names = self.params['metrics']
         self.progbar = Progbar(target=self.target, verbose=self.verbose, stateful_metrics=names)
         self.samples = 0
-        self.sums = {}
+        self.series = {}
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -291,9 +339,9 @@ class ProgbarLogger(Callback):
             if name in self.stateful_metrics:
                 values.append((name, logs[name]))
                 continue
-            weighted = logs[name] * size
-            self.sums[name] = self.sums[name] + weighted if name in self.sums else weighted
-            values.append((name, _RunningMean(self.sums[name], self.samples)))
+            series = self.series.setdefault(name, _BatchSeries())
+            series.append(logs[name], size)
+            values.append((name, _RunningMean(series, series.count, self.samples)))
         # the last batch is drawn by on_epoch_end, with the epoch's final values
         if self.target is None or self.seen < self.target:
             self.progbar.update(self.seen, values)

@@ -117,18 +117,42 @@ def test_train_batch_hooks_reach_overridden_batch_hooks(backend, rng):
     assert counter.count == 4
 
 
-def test_base_logger_averages_by_batch_size_and_keeps_stateful_values(backend):
+def test_base_logger_averages_by_batch_size_and_keeps_stateful_values(backend, monkeypatch):
     logger = callbacks.BaseLogger(stateful_metrics=['running'])
     logger.set_params({'metrics': ['loss', 'running']})
     logger.on_epoch_begin(0)
     xp = K.active().xp
-    for size, loss, running in [(4, 1.0, 0.5), (2, 4.0, 0.25)]:
-        logger.on_batch_end(0, {'batch': 0, 'size': size, 'loss': xp.asarray(loss, 'float32'),
-                                'running': xp.asarray(running, 'float32')})
+    batches = [(xp.asarray(loss, 'float32'), xp.asarray(running, 'float32'), size)
+               for size, loss, running in [(4, 1.0, 0.5), (2, 4.0, 0.25)]]
+    stacks = []
+    stack = xp.stack
+    monkeypatch.setattr(xp, 'stack', lambda *a, **k: stacks.append(1) or stack(*a, **k))
+    for loss, running, size in batches:
+        logger.on_batch_end(0, {'batch': 0, 'size': size, 'loss': loss, 'running': running})
+    assert stacks == []  # logging a batch launches no device work
     logs = {}
     logger.on_epoch_end(0, logs)
     assert logs == {'loss': pytest.approx(2.0), 'running': 0.25}
     assert all(type(v) is float for v in logs.values())
+
+
+def test_progress_bar_running_means_are_read_only_when_drawn(backend):
+    xp = K.active().xp
+    series = callbacks._BatchSeries()
+    means = []
+    for value, size in [(1., 4), (4., 2), (-2., 2)]:
+        series.append(xp.asarray(value, 'float32'), size)
+        means.append(callbacks._RunningMean(series, series.count, sum(series.sizes)))
+    assert series.summed == 0
+    assert float(means[1]) == pytest.approx(2.0)
+    assert series.summed == 2
+    assert float(means[2]) == pytest.approx(1.0)
+    long = callbacks._BatchSeries()
+    for i in range(600):
+        long.append(xp.asarray(i % 7, 'float32'), 1 + i % 3)
+    assert len(long.values) < long.CHUNK
+    expected = sum((i % 7) * (1 + i % 3) for i in range(600))
+    assert float(callbacks.to_float(long.weighted_total())) == pytest.approx(expected)
 
 
 # ---------------------------------------------------------------------------------------------
