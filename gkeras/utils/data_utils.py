@@ -56,7 +56,7 @@ class _Failure:
 _END = object()
 
 
-class _Enqueuer:
+class SequenceEnqueuer:
     """Base: a bounded queue filled by a producer thread; `get()` yields its items in order."""
 
     def __init__(self, source):
@@ -130,7 +130,7 @@ class _Enqueuer:
         pass
 
 
-class OrderedEnqueuer(_Enqueuer):
+class OrderedEnqueuer(SequenceEnqueuer):
     """Fetches the batches of a Sequence with `workers` threads, yielding them in order (or in a
     fresh random order each pass with shuffle=True), pass after pass.
 
@@ -184,15 +184,16 @@ class OrderedEnqueuer(_Enqueuer):
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-class GeneratorEnqueuer(_Enqueuer):
+class GeneratorEnqueuer(SequenceEnqueuer):
     """Pulls items from a generator with one background thread, ahead of the training loop.
 
     A generator cannot be advanced by several threads at once, so `workers` above 1 adds no
     threads here (use a Sequence for parallel batch preparation). A finite generator that runs
-    out ends `get()` with StopIteration.
+    out ends `get()` with StopIteration. `wait_time` and `random_seed` are accepted for Keras 2.2
+    compatibility: they served process workers, which gkeras does not start.
     """
 
-    def __init__(self, generator, use_multiprocessing=False):
+    def __init__(self, generator, use_multiprocessing=False, wait_time=None, random_seed=None):
         super().__init__(generator)
         self.use_multiprocessing = use_multiprocessing
 
