@@ -1,0 +1,467 @@
+"""Recurrent kernels: fused LSTM / GRU / SimpleRNN step primitives, the time-axis split, K.rnn.
+
+Each step primitive is one tape node: its forward does the recurrent matmul and the whole cell in
+one go, its VJP the cell's backward and the two matmuls (input gradient of the state, weight
+gradient). A recurrent layer projects the inputs of all time steps with one GEMM, splits the
+result along time with `unstack` (whose pieces share one gradient buffer, so backward is linear in
+the sequence length) and loops these steps. The cell elementwise math is written once on `xp`
+(`XpCells`, the NumPy path and the reference); on CuPy `CudaCells` runs the same math as fused
+kernels from cuda/rnn_cells.cu, compiled lazily on first use.
+"""
+import numpy as np
+
+from . import kernels, selection
+from .autodiff import Tensor, _record, as_tensor, raw
+from . import autodiff as ad
+
+# Activations the fused kernels evaluate themselves (others go through the composed cell path).
+FUSED_ACTIVATIONS = {'linear': 0, 'tanh': 1, 'sigmoid': 2, 'hard_sigmoid': 3, 'relu': 4}
+
+
+def _xp():
+    return selection.active().xp
+
+
+def _activate(xp, name, a):
+    if name == 'tanh':
+        return xp.tanh(a)
+    if name == 'sigmoid':
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+    if name == 'hard_sigmoid':
+        return xp.clip(a * 0.2 + 0.5, 0., 1.)
+    if name == 'relu':
+        return xp.maximum(a, 0)
+    return a
+
+
+def _slope(xp, name, a, y):
+    """d activation / d a at pre-activation `a` with output `y` (TensorFlow's conventions: the
+    hard sigmoid passes its gradient at the clip bounds, relu has slope 0 at 0)."""
+    if name == 'tanh':
+        return 1 - y * y
+    if name == 'sigmoid':
+        return y * (1 - y)
+    if name == 'hard_sigmoid':
+        linear = a * 0.2 + 0.5
+        return ((linear >= 0) & (linear <= 1)).astype(a.dtype) * 0.2
+    if name == 'relu':
+        return (a > 0).astype(a.dtype)
+    return 1
+
+
+class XpCells:
+    """The cell elementwise math on `xp` arrays. `mask` is a (batch, 1) boolean array or None:
+    where it is False the step keeps the previous state (and passes its gradient straight back)."""
+
+    def lstm_forward(self, z, state, mask, activation, recurrent_activation):
+        """z: (batch, 4u) pre-activations (gates i, f, c, o); state: (batch, 2u) = [h | c]."""
+        xp = _xp()
+        u = state.shape[1] // 2
+        i = _activate(xp, recurrent_activation, z[:, :u])
+        f = _activate(xp, recurrent_activation, z[:, u:2 * u])
+        g = _activate(xp, activation, z[:, 2 * u:3 * u])
+        o = _activate(xp, recurrent_activation, z[:, 3 * u:])
+        c = f * state[:, u:] + i * g
+        new_state = xp.concatenate([o * _activate(xp, activation, c), c], axis=1)
+        if mask is not None:
+            new_state = xp.where(mask, new_state, state)
+        return new_state
+
+    def lstm_backward(self, z, state, mask, d_state, activation, recurrent_activation):
+        """(dz, d_state_prev) without the recurrent matmul's share of d h_prev."""
+        xp = _xp()
+        u = state.shape[1] // 2
+        zi, zf, zg, zo = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
+        i = _activate(xp, recurrent_activation, zi)
+        f = _activate(xp, recurrent_activation, zf)
+        g = _activate(xp, activation, zg)
+        o = _activate(xp, recurrent_activation, zo)
+        c_prev = state[:, u:]
+        c = f * c_prev + i * g
+        tc = _activate(xp, activation, c)
+        dh, dc = d_state[:, :u], d_state[:, u:]
+        if mask is not None:
+            dh_new, dc_new = xp.where(mask, dh, 0), xp.where(mask, dc, 0)
+        else:
+            dh_new, dc_new = dh, dc
+        dc_total = dc_new + dh_new * o * _slope(xp, activation, c, tc)
+        dz = xp.concatenate([dc_total * g * _slope(xp, recurrent_activation, zi, i),
+                             dc_total * c_prev * _slope(xp, recurrent_activation, zf, f),
+                             dc_total * i * _slope(xp, activation, zg, g),
+                             dh_new * tc * _slope(xp, recurrent_activation, zo, o)], axis=1)
+        d_prev = xp.empty_like(state)
+        d_prev[:, u:] = dc_total * f
+        if mask is not None:
+            d_prev[:, :u] = xp.where(mask, 0, dh)
+            d_prev[:, u:] += xp.where(mask, 0, dc)
+        else:
+            d_prev[:, :u] = 0
+        return dz, d_prev
+
+    def gru_forward(self, x, rec, h_prev, mask, reset_after, activation, recurrent_activation):
+        """x: (batch, 3u) input projections (z, r, h); rec: (batch, 3u) recurrent projections,
+        the last third being h_prev @ U_h + b_h (reset_after) or (r * h_prev) @ U_h (before)."""
+        xp = _xp()
+        u = h_prev.shape[1]
+        z = _activate(xp, recurrent_activation, x[:, :u] + rec[:, :u])
+        if reset_after:
+            r = _activate(xp, recurrent_activation, x[:, u:2 * u] + rec[:, u:2 * u])
+            candidate = _activate(xp, activation, x[:, 2 * u:] + r * rec[:, 2 * u:])
+        else:
+            candidate = _activate(xp, activation, x[:, 2 * u:] + rec[:, 2 * u:])
+        h = z * h_prev + (1 - z) * candidate
+        if mask is not None:
+            h = xp.where(mask, h, h_prev)
+        return h
+
+    def gru_backward(self, x, rec, h_prev, mask, dh, reset_after, activation,
+                     recurrent_activation):
+        """(dx, drec, dh_prev) without the recurrent matmuls' share of dh_prev. With
+        reset_after=False the reset gate's columns of dx / drec are left zero (they need the
+        gradient through the candidate's matmul, which the caller computes)."""
+        xp = _xp()
+        u = h_prev.shape[1]
+        z_pre = x[:, :u] + rec[:, :u]
+        z = _activate(xp, recurrent_activation, z_pre)
+        if reset_after:
+            r_pre = x[:, u:2 * u] + rec[:, u:2 * u]
+            r = _activate(xp, recurrent_activation, r_pre)
+            a = x[:, 2 * u:] + r * rec[:, 2 * u:]
+        else:
+            a = x[:, 2 * u:] + rec[:, 2 * u:]
+        candidate = _activate(xp, activation, a)
+        dh_new = xp.where(mask, dh, 0) if mask is not None else dh
+        dz_pre = dh_new * (h_prev - candidate) * _slope(xp, recurrent_activation, z_pre, z)
+        da = dh_new * (1 - z) * _slope(xp, activation, a, candidate)
+        dh_prev = dh_new * z
+        if mask is not None:
+            dh_prev = dh_prev + xp.where(mask, 0, dh)
+        if reset_after:
+            dr_pre = da * rec[:, 2 * u:] * _slope(xp, recurrent_activation, r_pre, r)
+            dx = xp.concatenate([dz_pre, dr_pre, da], axis=1)
+            drec = xp.concatenate([dz_pre, dr_pre, da * r], axis=1)
+        else:
+            dx = xp.concatenate([dz_pre, xp.zeros_like(dz_pre), da], axis=1)
+            drec = dx.copy()
+        return dx, drec, dh_prev
+
+
+class CudaCells(XpCells):
+    """XpCells on CuPy with each cell's forward / backward as one fused kernel of
+    cuda/rnn_cells.cu (compiled on first use, see kernels.py); other dtypes fall back to XpCells.
+    """
+
+    @staticmethod
+    def _launch(name, dtype, batch, units, arrays, flags):
+        """Run kernel `name` over batch * units threads; `flags` are its trailing int arguments."""
+        kernels.launch('rnn_cells.cu', name, dtype, batch * units,
+                       tuple(arrays) + (np.int32(batch), np.int32(units))
+                       + tuple(np.int32(f) for f in flags))
+
+    @staticmethod
+    def _mask(mask, placeholder):
+        """(mask bytes, has_mask); the placeholder stands in for an absent mask, never read."""
+        import cupy
+        if mask is None:
+            return placeholder, 0
+        return cupy.ascontiguousarray(mask.reshape(-1).astype(cupy.uint8)), 1
+
+    @staticmethod
+    def _codes(activation, recurrent_activation):
+        return FUSED_ACTIVATIONS[activation], FUSED_ACTIVATIONS[recurrent_activation]
+
+    def lstm_forward(self, z, state, mask, activation, recurrent_activation):
+        if not kernels.supports(state.dtype):
+            return super().lstm_forward(z, state, mask, activation, recurrent_activation)
+        import cupy
+        z, state = cupy.ascontiguousarray(z), cupy.ascontiguousarray(state)
+        out = cupy.empty_like(state)
+        mask_bytes, has_mask = self._mask(mask, out)
+        self._launch('lstm_forward', state.dtype, state.shape[0], state.shape[1] // 2,
+                     (z, state, mask_bytes, out),
+                     self._codes(activation, recurrent_activation) + (has_mask,))
+        return out
+
+    def lstm_backward(self, z, state, mask, d_state, activation, recurrent_activation):
+        if not kernels.supports(state.dtype):
+            return super().lstm_backward(z, state, mask, d_state, activation,
+                                         recurrent_activation)
+        import cupy
+        z, state = cupy.ascontiguousarray(z), cupy.ascontiguousarray(state)
+        d_state = cupy.ascontiguousarray(d_state, dtype=state.dtype)
+        dz = cupy.empty_like(z)
+        d_prev = cupy.empty_like(state)
+        mask_bytes, has_mask = self._mask(mask, d_prev)
+        self._launch('lstm_backward', state.dtype, state.shape[0], state.shape[1] // 2,
+                     (z, state, mask_bytes, d_state, dz, d_prev),
+                     self._codes(activation, recurrent_activation) + (has_mask,))
+        return dz, d_prev
+
+    def gru_forward(self, x, rec, h_prev, mask, reset_after, activation, recurrent_activation):
+        if not kernels.supports(h_prev.dtype):
+            return super().gru_forward(x, rec, h_prev, mask, reset_after, activation,
+                                       recurrent_activation)
+        import cupy
+        x, rec, h_prev = (cupy.ascontiguousarray(a) for a in (x, rec, h_prev))
+        h = cupy.empty_like(h_prev)
+        mask_bytes, has_mask = self._mask(mask, h)
+        self._launch('gru_forward', h_prev.dtype, *h_prev.shape,
+                     (x, rec, h_prev, mask_bytes, h),
+                     (bool(reset_after),) + self._codes(activation, recurrent_activation)
+                     + (has_mask,))
+        return h
+
+    def gru_backward(self, x, rec, h_prev, mask, dh, reset_after, activation,
+                     recurrent_activation):
+        if not kernels.supports(h_prev.dtype):
+            return super().gru_backward(x, rec, h_prev, mask, dh, reset_after, activation,
+                                        recurrent_activation)
+        import cupy
+        x, rec, h_prev = (cupy.ascontiguousarray(a) for a in (x, rec, h_prev))
+        dh = cupy.ascontiguousarray(dh, dtype=h_prev.dtype)
+        dx = cupy.empty_like(x)
+        drec = cupy.empty_like(x)
+        dh_prev = cupy.empty_like(h_prev)
+        mask_bytes, has_mask = self._mask(mask, dh_prev)
+        self._launch('gru_backward', h_prev.dtype, *h_prev.shape,
+                     (x, rec, h_prev, mask_bytes, dh, dx, drec, dh_prev),
+                     (bool(reset_after),) + self._codes(activation, recurrent_activation)
+                     + (has_mask,))
+        return dx, drec, dh_prev
+
+
+_XP_CELLS = XpCells()
+_CUDA_CELLS = None
+
+
+def cells():
+    """The cell kernels for the active backend."""
+    global _CUDA_CELLS
+    if selection.active().name == 'cupy':
+        if _CUDA_CELLS is None:
+            _CUDA_CELLS = CudaCells()
+        return _CUDA_CELLS
+    return _XP_CELLS
+
+
+def _check_activations(activation, recurrent_activation=None):
+    for name in (activation, recurrent_activation):
+        if name is not None and name not in FUSED_ACTIVATIONS:
+            raise ValueError(f"The fused recurrent steps support the activations "
+                             f"{sorted(FUSED_ACTIVATIONS)}; received {name!r}.")
+
+
+def _raw_mask(mask):
+    """A (batch, 1) boolean array from a (batch,) / (batch, 1) mask, or None."""
+    if mask is None:
+        return None
+    m = raw(mask)
+    return m.reshape(m.shape[0], 1).astype(bool, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Step primitives
+
+def lstm_step(x_t, state, recurrent_kernel, mask=None, activation='tanh',
+              recurrent_activation='hard_sigmoid'):
+    """One LSTM step as one tape node.
+
+    Args:
+        x_t: (batch, 4u) input projection of this step, x @ kernel + bias (gates i, f, c, o).
+        state: (batch, 2u), h and c side by side; the result has the same layout.
+        recurrent_kernel: (u, 4u).
+        mask: (batch,) booleans; False keeps the previous state.
+    """
+    _check_activations(activation, recurrent_activation)
+    xd, sd, kernel = raw(x_t), raw(state), raw(recurrent_kernel)
+    u = kernel.shape[0]
+    m = _raw_mask(mask)
+    h_prev = sd[:, :u]
+    z = xd + h_prev @ kernel
+    out = cells().lstm_forward(z, sd, m, activation, recurrent_activation)
+
+    def vjp(dy, needs):
+        dz, d_prev = cells().lstm_backward(z, sd, m, dy, activation, recurrent_activation)
+        if needs[1]:
+            d_prev[:, :u] += dz @ kernel.T
+        return (dz if needs[0] else None, d_prev if needs[1] else None,
+                h_prev.T @ dz if needs[2] else None)
+    return _record(out, (x_t, state, recurrent_kernel), vjp)
+
+
+def gru_step(x_t, h_prev, recurrent_kernel, recurrent_bias=None, mask=None, reset_after=False,
+             activation='tanh', recurrent_activation='hard_sigmoid'):
+    """One GRU step as one tape node.
+
+    Args:
+        x_t: (batch, 3u) input projection of this step, x @ kernel + input bias (gates z, r, h).
+        h_prev: (batch, u).
+        recurrent_kernel: (u, 3u).
+        recurrent_bias: (3u,), only with reset_after=True (the second row of its (2, 3u) bias).
+        reset_after: apply the reset gate after the recurrent matmul (CuDNN style) or before.
+    """
+    _check_activations(activation, recurrent_activation)
+    xp = _xp()
+    xd, hd, kernel = raw(x_t), raw(h_prev), raw(recurrent_kernel)
+    bias = raw(recurrent_bias) if recurrent_bias is not None else None
+    u = hd.shape[1]
+    m = _raw_mask(mask)
+    if reset_after:
+        rec = hd @ kernel
+        if bias is not None:
+            rec = rec + bias
+    else:
+        rec = xp.empty(xd.shape, dtype=xd.dtype)
+        rec[:, :2 * u] = hd @ kernel[:, :2 * u]
+        r_pre = xd[:, u:2 * u] + rec[:, u:2 * u]
+        r = _activate(xp, recurrent_activation, r_pre)
+        reset_hidden = r * hd
+        rec[:, 2 * u:] = reset_hidden @ kernel[:, 2 * u:]
+    out = cells().gru_forward(xd, rec, hd, m, reset_after, activation, recurrent_activation)
+
+    def vjp(dy, needs):
+        dx, drec, dh = cells().gru_backward(xd, rec, hd, m, dy, reset_after, activation,
+                                            recurrent_activation)
+        if reset_after:
+            grad_kernel = hd.T @ drec if needs[2] else None
+            if needs[1]:
+                dh = dh + drec @ kernel.T
+        else:
+            d_reset_hidden = drec[:, 2 * u:] @ kernel[:, 2 * u:].T
+            dr_pre = d_reset_hidden * hd * _slope(xp, recurrent_activation, r_pre, r)
+            dx[:, u:2 * u] = dr_pre
+            drec[:, u:2 * u] = dr_pre
+            grad_kernel = None
+            if needs[2]:
+                grad_kernel = xp.concatenate([hd.T @ drec[:, :2 * u],
+                                              reset_hidden.T @ drec[:, 2 * u:]], axis=1)
+            if needs[1]:
+                dh = dh + d_reset_hidden * r + drec[:, :2 * u] @ kernel[:, :2 * u].T
+        grad_bias = drec.sum(axis=0) if needs[3] else None
+        return (dx if needs[0] else None, dh if needs[1] else None, grad_kernel, grad_bias)
+    return _record(out, (x_t, h_prev, recurrent_kernel, recurrent_bias), vjp)
+
+
+def simple_rnn_step(x_t, h_prev, recurrent_kernel, mask=None, activation='tanh'):
+    """One SimpleRNN step, activation(x_t + h_prev @ recurrent_kernel), as one tape node."""
+    _check_activations(activation)
+    xp = _xp()
+    xd, hd, kernel = raw(x_t), raw(h_prev), raw(recurrent_kernel)
+    m = _raw_mask(mask)
+    pre = xd + hd @ kernel
+    out = _activate(xp, activation, pre)
+    if m is not None:
+        out = xp.where(m, out, hd)
+
+    def vjp(dy, needs):
+        dy_new = xp.where(m, dy, 0) if m is not None else dy
+        dpre = dy_new * _slope(xp, activation, pre, _activate(xp, activation, pre))
+        dh = None
+        if needs[1]:
+            dh = dpre @ kernel.T
+            if m is not None:
+                dh = dh + xp.where(m, 0, dy)
+        return (dpre if needs[0] else None, dh, hd.T @ dpre if needs[2] else None)
+    return _record(out, (x_t, h_prev, recurrent_kernel), vjp)
+
+
+# ---------------------------------------------------------------------------------------------
+# The time axis
+
+def unstack(x, axis=1):
+    """The slices of x along `axis`, as a list of tensors.
+
+    The pieces write their gradients into one shared buffer, which a single node above them hands
+    to x: splitting a sequence of T steps costs O(T) in backward, not the O(T^2) of T getitems.
+    """
+    x = as_tensor(x)
+    xp = _xp()
+    xd = raw(x)
+    moved = xp.moveaxis(xd, axis, 0)
+    count = moved.shape[0]
+    if not (ad.tape_enabled() and x.requires_grad):
+        return [Tensor(moved[i]) for i in range(count)]
+    gathered = {}
+
+    def hub_vjp(dy, needs):
+        buffer = gathered.pop('buffer', None)
+        if buffer is None:
+            buffer = xp.zeros(moved.shape, dtype=xd.dtype)
+        return (xp.moveaxis(buffer, 0, axis),)
+    hub = _record(xd, (x,), hub_vjp)
+
+    def piece(i):
+        def vjp(dy, needs):
+            buffer = gathered.get('buffer')
+            if buffer is None:
+                buffer = gathered['buffer'] = xp.zeros(moved.shape, dtype=xd.dtype)
+            buffer[i] = dy
+            # the real gradient travels in the buffer; the hub only needs to be reached
+            return (xp.zeros((), dtype=xd.dtype),)
+        return Tensor(moved[i], True, (hub,), vjp)
+    return [piece(i) for i in range(count)]
+
+
+def _step_mask(mask_step, like):
+    """A (batch, 1, ...) boolean mask that broadcasts against `like`."""
+    return mask_step.reshape((mask_step.shape[0],) + (1,) * (like.ndim - 1))
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
+        unroll=False, input_length=None, time_major=False, zero_output_for_mask=False,
+        return_all_outputs=True):
+    """Iterate `step_function` over the time axis of `inputs`, as Keras 2's K.rnn (with the
+    tf.keras 2.x arguments and masking rules).
+
+    Args:
+        step_function: (input_t, states + constants) -> (output_t, new_states).
+        inputs: (batch, time, ...) (or (time, batch, ...) with time_major), at least 3-D.
+        initial_states: list of (batch, ...) tensors.
+        go_backwards: iterate from the last step to the first (outputs come in that order).
+        mask: (batch, time) booleans; at a masked step the states are carried over and the
+            output repeats the previous step's output (zeros before the first unmasked step),
+            or is zero with zero_output_for_mask.
+        constants: tensors passed to every step after the states.
+        unroll, input_length: accepted for compatibility; the loop is the same.
+        return_all_outputs: False keeps only the last output (outputs is (batch, 1, ...)).
+
+    Returns:
+        (last_output, outputs, new_states).
+    """
+    inputs = as_tensor(inputs)
+    if inputs.ndim < 3:
+        raise ValueError(f"K.rnn: the inputs should be at least 3D (batch, time, ...); "
+                         f"received shape {inputs.shape}.")
+    time_axis = 0 if time_major else 1
+    steps = unstack(inputs, axis=time_axis)
+    mask_steps = None
+    if mask is not None:
+        mask_data = selection.active().asarray(raw(mask)).astype(bool, copy=False)
+        if mask_data.ndim > 2:
+            mask_data = mask_data.reshape(mask_data.shape[:2])
+        mask_steps = mask_data if time_major else mask_data.T
+    order = range(len(steps) - 1, -1, -1) if go_backwards else range(len(steps))
+    states = [as_tensor(s) for s in initial_states]
+    constants = list(constants or [])
+    outputs = []
+    previous = None
+    for t in order:
+        output, new_states = step_function(steps[t], states + constants)
+        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+        if mask_steps is not None:
+            keep = mask_steps[t]
+            if previous is None or zero_output_for_mask:
+                held = Tensor(_xp().zeros(output.shape, dtype=output.dtype))
+            else:
+                held = previous
+            output = ad.where(_step_mask(keep, output), output, held)
+            new_states = [ad.where(_step_mask(keep, new), new, old)
+                          for new, old in zip(new_states, states)]
+        previous = output
+        if return_all_outputs or not outputs:
+            outputs.append(output)
+        else:
+            outputs[0] = output
+        states = new_states
+    return previous, ad.stack(outputs, axis=time_axis), states
