@@ -10,12 +10,21 @@ from .convolutional import (Conv1D, Conv2D, Conv2DTranspose, Conv3D, Conv3DTrans
 from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Lambda, Masking,
                    Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D,
                    SpatialDropout3D)
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from .embeddings import Embedding
 from .local import LocallyConnected1D, LocallyConnected2D
+from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                    average, concatenate, dot, maximum, minimum, multiply, subtract)
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise
+from .normalization import BatchNormalization
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D,
                       AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
                       GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
                       MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from .recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
+                        StackedRNNCells)
+from .wrappers import Bidirectional, TimeDistributed, Wrapper
 from .input_layer import Input, InputLayer
 from .serialization import deserialize, layer_from_config, serialize
