@@ -399,7 +399,6 @@ class MetricLogs(dict):
             return default
 
 
-
 class History(Callback):
     """Records every epoch's logs in `history`: {'loss': [...], 'acc': [...], ...}."""
 
