@@ -100,6 +100,23 @@ def test_masked_timesteps_leave_loss_and_metrics_as_in_keras(backend):
     assert_history(history.history, f)
 
 
+def test_masked_sequence_model_matches_keras(backend):
+    """Embedding(mask_zero) -> LSTM -> TimeDistributed(Dense), temporal sample weights."""
+    from gkeras.layers import LSTM, Embedding, TimeDistributed
+    f = case('masked_sequence')
+    model = Sequential([Embedding(20, 8, mask_zero=True, input_length=7),
+                        LSTM(6, return_sequences=True, recurrent_activation='sigmoid'),
+                        TimeDistributed(Dense(4, activation='softmax'))])
+    model.set_weights(weights(f, 'weights_before'))
+    model.compile(optimizers.SGD(lr=0.5), 'sparse_categorical_crossentropy', metrics=['acc'],
+                  weighted_metrics=['acc'], sample_weight_mode='temporal')
+    history = model.fit(f['x'], f['y'], sample_weight=f['sw'], batch_size=5, epochs=2,
+                        shuffle=False, verbose=0, validation_data=(f['x'], f['y'], f['sw']))
+    assert_history(history.history, f)
+    for got, want in zip(model.get_weights(), weights(f, 'weights_after')):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize('name, make', [
     ('sgd_decay_nesterov_clipnorm', lambda: optimizers.SGD(lr=0.1, momentum=0.9, nesterov=True,
                                                            decay=0.05, clipnorm=0.5)),

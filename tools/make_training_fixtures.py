@@ -134,6 +134,27 @@ def masked(rng):
     record("masked", model, history, before, dict(x=x, y=y, sw=sw))
 
 
+def masked_sequence(rng):
+    """Embedding(mask_zero) -> LSTM(return_sequences) -> TimeDistributed(Dense): the mask of
+    padded timesteps reaches the loss, the metrics and the temporal sample weights."""
+    model = keras.Sequential([
+        layers.Embedding(20, 8, mask_zero=True, input_length=7),
+        layers.LSTM(6, return_sequences=True, recurrent_activation="sigmoid"),
+        layers.TimeDistributed(layers.Dense(4, activation="softmax"))])
+    before = random_weights(model, rng)
+    model.compile(keras.optimizers.legacy.SGD(learning_rate=0.5),
+                  loss="sparse_categorical_crossentropy", metrics=["acc"],
+                  weighted_metrics=["acc"], sample_weight_mode="temporal")
+    x = rng.integers(1, 20, (16, 7))
+    x[:, :2] = 0
+    x[2, :6] = 0
+    y = rng.integers(0, 4, (16, 7, 1))
+    sw = rng.uniform(0.5, 2.0, (16, 7)).astype(F32)
+    history = model.fit(x, y, sample_weight=sw, batch_size=5, epochs=2, shuffle=False,
+                        verbose=0, validation_data=(x, y, sw))
+    record("masked_sequence", model, history, before, dict(x=x, y=y, sw=sw))
+
+
 OPTIMIZERS = {
     "sgd_decay_nesterov_clipnorm": lambda: keras.optimizers.legacy.SGD(
         learning_rate=0.1, momentum=0.9, nesterov=True, decay=0.05, clipnorm=0.5),
@@ -160,7 +181,7 @@ def optimizers(rng):
 def main():
     rng = np.random.default_rng(20261122)
     tf.random.set_seed(0)
-    for case in (multi_output, class_weights, temporal, masked, optimizers):
+    for case in (multi_output, class_weights, temporal, masked, optimizers, masked_sequence):
         case(rng)
     put("meta/tf_keras", np.array(keras.__version__))
     put("meta/tensorflow", np.array(tf.__version__))
