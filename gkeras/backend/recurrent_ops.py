@@ -23,16 +23,20 @@ def _xp():
 
 
 def _activate(xp, name, a):
+    """activation(a) as a new array."""
     if name == 'tanh':
         return xp.tanh(a)
     if name == 'sigmoid':
         e = xp.exp(-xp.abs(a))
         return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
     if name == 'hard_sigmoid':
-        return xp.clip(a * 0.2 + 0.5, 0., 1.)
+        y = a * 0.2
+        y += 0.5
+        # clip(y, 0, 1) without np.clip's wrapper, which costs more than the math at RNN sizes
+        return xp.minimum(xp.maximum(y, 0., out=y), 1., out=y)
     if name == 'relu':
         return xp.maximum(a, 0)
-    return a
+    return a.copy()
 
 
 def _slope(xp, name, a, y):
@@ -55,43 +59,47 @@ class XpCells:
     where it is False the step keeps the previous state (and passes its gradient straight back)."""
 
     def lstm_forward(self, z, state, mask, activation, recurrent_activation):
-        """z: (batch, 4u) pre-activations (gates i, f, c, o); state: (batch, 2u) = [h | c]."""
+        """z: (batch, 4u) pre-activations (gates i, f, c, o); state: (batch, 2u) = [h | c].
+
+        Returns (new_state, cache); the cache (the activated gates, the new c and its
+        activation) spares lstm_backward recomputing them."""
         xp = _xp()
         u = state.shape[1] // 2
-        i = _activate(xp, recurrent_activation, z[:, :u])
-        f = _activate(xp, recurrent_activation, z[:, u:2 * u])
-        g = _activate(xp, activation, z[:, 2 * u:3 * u])
-        o = _activate(xp, recurrent_activation, z[:, 3 * u:])
-        c = f * state[:, u:] + i * g
-        new_state = xp.concatenate([o * _activate(xp, activation, c), c], axis=1)
+        gates = _activate(xp, recurrent_activation, z)
+        gates[:, 2 * u:3 * u] = _activate(xp, activation, z[:, 2 * u:3 * u])
+        i, f, g, o = (gates[:, k * u:(k + 1) * u] for k in range(4))
+        c = f * state[:, u:]
+        c += i * g
+        tc = _activate(xp, activation, c)
+        new_state = xp.concatenate([o * tc, c], axis=1)
         if mask is not None:
             new_state = xp.where(mask, new_state, state)
-        return new_state
+        return new_state, (gates, c, tc)
 
-    def lstm_backward(self, z, state, mask, d_state, activation, recurrent_activation):
+    def lstm_backward(self, z, state, cache, mask, d_state, activation, recurrent_activation):
         """(dz, d_state_prev) without the recurrent matmul's share of d h_prev."""
         xp = _xp()
         u = state.shape[1] // 2
-        zi, zf, zg, zo = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
-        i = _activate(xp, recurrent_activation, zi)
-        f = _activate(xp, recurrent_activation, zf)
-        g = _activate(xp, activation, zg)
-        o = _activate(xp, recurrent_activation, zo)
-        c_prev = state[:, u:]
-        c = f * c_prev + i * g
-        tc = _activate(xp, activation, c)
+        gates, c, tc = cache
+        i, f, g, o = (gates[:, k * u:(k + 1) * u] for k in range(4))
         dh, dc = d_state[:, :u], d_state[:, u:]
         if mask is not None:
             dh_new, dc_new = xp.where(mask, dh, 0), xp.where(mask, dc, 0)
         else:
             dh_new, dc_new = dh, dc
-        dc_total = dc_new + dh_new * o * _slope(xp, activation, c, tc)
-        dz = xp.concatenate([dc_total * g * _slope(xp, recurrent_activation, zi, i),
-                             dc_total * c_prev * _slope(xp, recurrent_activation, zf, f),
-                             dc_total * i * _slope(xp, activation, zg, g),
-                             dh_new * tc * _slope(xp, recurrent_activation, zo, o)], axis=1)
+        dc_total = dh_new * o
+        dc_total *= _slope(xp, activation, c, tc)
+        dc_total += dc_new
+        dz = xp.empty_like(z)
+        xp.multiply(dc_total, g, out=dz[:, :u])
+        xp.multiply(dc_total, state[:, u:], out=dz[:, u:2 * u])
+        xp.multiply(dc_total, i, out=dz[:, 2 * u:3 * u])
+        xp.multiply(dh_new, tc, out=dz[:, 3 * u:])
+        dz[:, :2 * u] *= _slope(xp, recurrent_activation, z[:, :2 * u], gates[:, :2 * u])
+        dz[:, 2 * u:3 * u] *= _slope(xp, activation, z[:, 2 * u:3 * u], g)
+        dz[:, 3 * u:] *= _slope(xp, recurrent_activation, z[:, 3 * u:], o)
         d_prev = xp.empty_like(state)
-        d_prev[:, u:] = dc_total * f
+        xp.multiply(dc_total, f, out=d_prev[:, u:])
         if mask is not None:
             d_prev[:, :u] = xp.where(mask, 0, dh)
             d_prev[:, u:] += xp.where(mask, 0, dc)
@@ -172,6 +180,7 @@ class CudaCells(XpCells):
         return FUSED_ACTIVATIONS[activation], FUSED_ACTIVATIONS[recurrent_activation]
 
     def lstm_forward(self, z, state, mask, activation, recurrent_activation):
+        """The kernel keeps no cache: lstm_backward recomputes the gates, for free on a GPU."""
         if not kernels.supports(state.dtype):
             return super().lstm_forward(z, state, mask, activation, recurrent_activation)
         import cupy
@@ -181,11 +190,11 @@ class CudaCells(XpCells):
         self._launch('lstm_forward', state.dtype, state.shape[0], state.shape[1] // 2,
                      (z, state, mask_bytes, out),
                      self._codes(activation, recurrent_activation) + (has_mask,))
-        return out
+        return out, None
 
-    def lstm_backward(self, z, state, mask, d_state, activation, recurrent_activation):
+    def lstm_backward(self, z, state, cache, mask, d_state, activation, recurrent_activation):
         if not kernels.supports(state.dtype):
-            return super().lstm_backward(z, state, mask, d_state, activation,
+            return super().lstm_backward(z, state, cache, mask, d_state, activation,
                                          recurrent_activation)
         import cupy
         z, state = cupy.ascontiguousarray(z), cupy.ascontiguousarray(state)
@@ -279,10 +288,12 @@ def lstm_step(x_t, state, recurrent_kernel, mask=None, activation='tanh',
     m = _raw_mask(mask)
     h_prev = sd[:, :u]
     z = xd + h_prev @ kernel
-    out = cells().lstm_forward(z, sd, m, activation, recurrent_activation)
+    cell_kernels = cells()
+    out, cache = cell_kernels.lstm_forward(z, sd, m, activation, recurrent_activation)
 
     def vjp(dy, needs):
-        dz, d_prev = cells().lstm_backward(z, sd, m, dy, activation, recurrent_activation)
+        dz, d_prev = cell_kernels.lstm_backward(z, sd, cache, m, dy, activation,
+                                                recurrent_activation)
         if needs[1]:
             d_prev[:, :u] += dz @ kernel.T
         return (dz if needs[0] else None, d_prev if needs[1] else None,
