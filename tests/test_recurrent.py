@@ -266,7 +266,8 @@ LAYER_CASES = {
     'lstm': lambda **k: layers.LSTM(3, **k),
     'gru': lambda **k: layers.GRU(3, **k),
     'gru_after': lambda **k: layers.GRU(3, reset_after=True, **k),
-    'stacked': lambda **k: layers.RNN([layers.LSTMCell(2), layers.GRUCell(3)], **k),
+    'stacked': lambda **k: layers.RNN([layers.LSTMCell(2, dtype=k.get('dtype')),
+                                       layers.GRUCell(3, dtype=k.get('dtype'))], **k),
 }
 
 
