@@ -1142,3 +1142,11 @@ def test_no_warnings_from_ordinary_calls(backend):
         K.categorical_crossentropy(const([[1.0, 0.0]]), K.softmax(const([[1.0, 2.0]])))
         K.binary_crossentropy(const([1.0]), K.sigmoid(const([100.0])))
         K.log(K.sigmoid(const([-100.0])))
+
+
+def test_get_value_is_a_snapshot(backend):
+    v = K.variable([1., 2.])
+    snapshot = K.get_value(v)
+    K.set_value(v, [3., 4.])
+    np.testing.assert_array_equal(snapshot, [1., 2.])
+    np.testing.assert_array_equal(K.batch_get_value([v])[0], [3., 4.])

@@ -895,7 +895,11 @@ def _expand_mask(mask_t, like):
 # Values and gradients
 
 def get_value(x):
-    return selection.active().to_numpy(raw(x))
+    """A NumPy copy of x's value: later updates of x do not show through it."""
+    value = raw(x)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return selection.active().to_numpy(value)
 
 
 def batch_get_value(tensors):
