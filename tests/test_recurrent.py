@@ -42,13 +42,13 @@ def test_composed_cell_path_matches_tf_keras(backend, case, monkeypatch):
     """The per-step cell formulas (taken for user cells, recurrent dropout, constants) give the
     same numbers as the fused path."""
     taken = []
-    original = recurrent_ops.rnn
+    original = K.rnn
 
     def counting_rnn(*args, **kwargs):
         taken.append(True)
         return original(*args, **kwargs)
     monkeypatch.setattr(recurrent._RNNCell, 'can_fuse', lambda self, training: False)
-    monkeypatch.setattr(recurrent_ops, 'rnn', counting_rnn)
+    monkeypatch.setattr(K, 'rnn', counting_rnn)
     sequence_cases.check('recurrent', case)
     assert taken
 
@@ -58,7 +58,7 @@ def test_fused_path_is_taken_for_builtin_cells(backend, monkeypatch):
     original = recurrent_ops.lstm_step
     monkeypatch.setattr(recurrent_ops, 'lstm_step',
                         lambda *a, **k: calls.append(1) or original(*a, **k))
-    monkeypatch.setattr(recurrent_ops, 'rnn', None)  # the composed path would fail
+    monkeypatch.setattr(K, 'rnn', None)  # the composed path would fail
     layer = layers.LSTM(3)
     layer(np.ones((2, 4, 5), np.float32))
     assert len(calls) == 4
@@ -240,27 +240,6 @@ def test_step_primitives_gradients(backend, rng, activation, recurrent_activatio
                     x[:, :u], h, kernel[:, :u])
 
 
-def test_unstack_and_rnn_gradients(backend, rng):
-    seq = rng.normal(size=(2, 4, 3))
-
-    def pieces(x):
-        parts = recurrent_ops.unstack(x, axis=1)
-        return parts[0] * parts[3] + parts[1] * 2  # piece 2 unused: its gradient is zero
-    grads = check_gradients(pieces, seq)
-    assert np.all(grads[0][:, 2] == 0)
-    weight = rng.normal(size=(3, 3))
-    mask = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], bool)
-    for go_backwards in (False, True):
-        def run(x, w):
-            def step(x_t, states):
-                out = K.tanh(x_t + K.dot(states[0], w))
-                return out, [out]
-            last, outputs, states = recurrent_ops.rnn(
-                step, x, [ad.constant(np.zeros((2, 3)))], mask=mask, go_backwards=go_backwards)
-            return outputs + K.expand_dims(last * 2 + states[0], 1)
-        check_gradients(run, seq, weight)
-
-
 LAYER_CASES = {
     'simple_rnn': lambda **k: layers.SimpleRNN(3, **k),
     'lstm': lambda **k: layers.LSTM(3, **k),
@@ -417,28 +396,6 @@ def test_user_cell_with_constants(backend, rng):
     np.testing.assert_allclose(out, x.sum(axis=1) @ kernel + 3 * offset, rtol=1e-5, atol=1e-5)
 
 
-def test_recurrent_ops_rnn_agrees_with_k_rnn(backend, rng):
-    x = rng.normal(size=(3, 5, 2))
-    mask = rng.random((3, 5)) > 0.3
-    weight = ad.constant(rng.normal(size=(2, 2)))
-    bias = ad.constant(rng.normal(size=(2,)))
-
-    def step(x_t, states):
-        out = K.tanh(x_t + K.dot(states[0], weight) + states[1])
-        return out * 2, [out]
-    for kwargs in (dict(), dict(go_backwards=True, mask=mask),
-                   dict(mask=mask, zero_output_for_mask=True),
-                   dict(time_major=True, return_all_outputs=False)):
-        inputs = np.swapaxes(x, 0, 1) if kwargs.get('time_major') else x
-        ours = recurrent_ops.rnn(step, ad.constant(inputs), [ad.constant(np.ones((3, 2)))],
-                                 constants=[bias], **kwargs)
-        theirs = K.rnn(step, ad.constant(inputs), [ad.constant(np.ones((3, 2)))],
-                       constants=[bias], **kwargs)
-        np.testing.assert_allclose(to_np(ours[0]), to_np(theirs[0]), rtol=1e-12)
-        np.testing.assert_allclose(to_np(ours[1]), to_np(theirs[1]), rtol=1e-12)
-        np.testing.assert_allclose(to_np(ours[2][0]), to_np(theirs[2][0]), rtol=1e-12)
-
-
 # ---------------------------------------------------------------------------------------------
 # Bad input
 
@@ -460,8 +417,6 @@ def test_errors_name_the_layer(backend):
         layers.LSTM(3, unroll=True)(layers.Input(shape=(None, 2)))
     with pytest.raises(ValueError, match='units'):
         layers.GRU(0)
-    with pytest.raises(ValueError, match='at least 3D'):
-        recurrent_ops.rnn(lambda x, s: (x, s), np.ones((2, 3)), [])
 
 
 # ---------------------------------------------------------------------------------------------

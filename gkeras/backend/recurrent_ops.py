@@ -1,18 +1,17 @@
-"""Recurrent kernels: fused LSTM / GRU / SimpleRNN step primitives, the time-axis split, K.rnn.
+"""Recurrent kernels: fused LSTM / GRU / SimpleRNN step primitives.
 
 Each step primitive is one tape node: its forward does the recurrent matmul and the whole cell in
 one go, its VJP the cell's backward and the two matmuls (input gradient of the state, weight
 gradient). A recurrent layer projects the inputs of all time steps with one GEMM, splits the
-result along time with `unstack` (whose pieces share one gradient buffer, so backward is linear in
-the sequence length) and loops these steps. The cell elementwise math is written once on `xp`
-(`XpCells`, the NumPy path and the reference); on CuPy `CudaCells` runs the same math as fused
-kernels from cuda/rnn_cells.cu, compiled lazily on first use.
+result along time with autodiff.unstack (backward linear in the sequence length) and loops these
+steps. The cell elementwise math is written once on `xp` (`XpCells`, the NumPy path and the
+reference); on CuPy `CudaCells` runs the same math as fused kernels from cuda/rnn_cells.cu,
+compiled lazily on first use. User step functions go through K.rnn (backend/functions.py).
 """
 import numpy as np
 
 from . import kernels, selection
-from .autodiff import Tensor, _record, as_tensor, raw
-from . import autodiff as ad
+from .autodiff import _record, raw
 
 # Activations the fused kernels evaluate themselves (others go through the composed cell path).
 FUSED_ACTIVATIONS = {'linear': 0, 'tanh': 1, 'sigmoid': 2, 'hard_sigmoid': 3, 'relu': 4}
@@ -375,104 +374,3 @@ def simple_rnn_step(x_t, h_prev, recurrent_kernel, mask=None, activation='tanh')
                 dh = dh + xp.where(m, 0, dy)
         return (dpre if needs[0] else None, dh, hd.T @ dpre if needs[2] else None)
     return _record(out, (x_t, h_prev, recurrent_kernel), vjp)
-
-
-# ---------------------------------------------------------------------------------------------
-# The time axis
-
-def unstack(x, axis=1):
-    """The slices of x along `axis`, as a list of tensors.
-
-    The pieces write their gradients into one shared buffer, which a single node above them hands
-    to x: splitting a sequence of T steps costs O(T) in backward, not the O(T^2) of T getitems.
-    """
-    x = as_tensor(x)
-    xp = _xp()
-    xd = raw(x)
-    moved = xp.moveaxis(xd, axis, 0)
-    count = moved.shape[0]
-    if not (ad.tape_enabled() and x.requires_grad):
-        return [Tensor(moved[i]) for i in range(count)]
-    gathered = {}
-
-    def hub_vjp(dy, needs):
-        buffer = gathered.pop('buffer', None)
-        if buffer is None:
-            buffer = xp.zeros(moved.shape, dtype=xd.dtype)
-        return (xp.moveaxis(buffer, 0, axis),)
-    hub = _record(xd, (x,), hub_vjp)
-
-    def piece(i):
-        def vjp(dy, needs):
-            buffer = gathered.get('buffer')
-            if buffer is None:
-                buffer = gathered['buffer'] = xp.zeros(moved.shape, dtype=xd.dtype)
-            buffer[i] = dy
-            # the real gradient travels in the buffer; the hub only needs to be reached
-            return (xp.zeros((), dtype=xd.dtype),)
-        return Tensor(moved[i], True, (hub,), vjp)
-    return [piece(i) for i in range(count)]
-
-
-def _step_mask(mask_step, like):
-    """A (batch, 1, ...) boolean mask that broadcasts against `like`."""
-    return mask_step.reshape((mask_step.shape[0],) + (1,) * (like.ndim - 1))
-
-
-def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
-        unroll=False, input_length=None, time_major=False, zero_output_for_mask=False,
-        return_all_outputs=True):
-    """Iterate `step_function` over the time axis of `inputs`, as Keras 2's K.rnn (with the
-    tf.keras 2.x arguments and masking rules).
-
-    Args:
-        step_function: (input_t, states + constants) -> (output_t, new_states).
-        inputs: (batch, time, ...) (or (time, batch, ...) with time_major), at least 3-D.
-        initial_states: list of (batch, ...) tensors.
-        go_backwards: iterate from the last step to the first (outputs come in that order).
-        mask: (batch, time) booleans; at a masked step the states are carried over and the
-            output repeats the previous step's output (zeros before the first unmasked step),
-            or is zero with zero_output_for_mask.
-        constants: tensors passed to every step after the states.
-        unroll, input_length: accepted for compatibility; the loop is the same.
-        return_all_outputs: False keeps only the last output (outputs is (batch, 1, ...)).
-
-    Returns:
-        (last_output, outputs, new_states).
-    """
-    inputs = as_tensor(inputs)
-    if inputs.ndim < 3:
-        raise ValueError(f"K.rnn: the inputs should be at least 3D (batch, time, ...); "
-                         f"received shape {inputs.shape}.")
-    time_axis = 0 if time_major else 1
-    steps = unstack(inputs, axis=time_axis)
-    mask_steps = None
-    if mask is not None:
-        mask_data = selection.active().asarray(raw(mask)).astype(bool, copy=False)
-        if mask_data.ndim > 2:
-            mask_data = mask_data.reshape(mask_data.shape[:2])
-        mask_steps = mask_data if time_major else mask_data.T
-    order = range(len(steps) - 1, -1, -1) if go_backwards else range(len(steps))
-    states = [as_tensor(s) for s in initial_states]
-    constants = list(constants or [])
-    outputs = []
-    previous = None
-    for t in order:
-        output, new_states = step_function(steps[t], states + constants)
-        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
-        if mask_steps is not None:
-            keep = mask_steps[t]
-            if previous is None or zero_output_for_mask:
-                held = Tensor(_xp().zeros(output.shape, dtype=output.dtype))
-            else:
-                held = previous
-            output = ad.where(_step_mask(keep, output), output, held)
-            new_states = [ad.where(_step_mask(keep, new), new, old)
-                          for new, old in zip(new_states, states)]
-        previous = output
-        if return_all_outputs or not outputs:
-            outputs.append(output)
-        else:
-            outputs[0] = output
-        states = new_states
-    return previous, ad.stack(outputs, axis=time_axis), states

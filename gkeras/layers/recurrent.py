@@ -191,7 +191,7 @@ class _RNNCell(Layer):
         state = self._pack(states)
         kept = []
         extra = self._step_extras()
-        for t, x_t in enumerate(recurrent_ops.unstack(projected, axis=0)):
+        for t, x_t in enumerate(ad.unstack(projected, 0)):
             state = self._step(x_t, state, None if mask is None else mask[t], extra)
             if keep_sequence:
                 kept.append(state)
@@ -894,9 +894,9 @@ class RNN(Layer):
         else:
             def step(x_t, states):
                 return self.cell.call(x_t, states, **kwargs)
-        return recurrent_ops.rnn(step, inputs, initial_state, go_backwards=self.go_backwards,
-                                 mask=mask, constants=constants, unroll=self.unroll,
-                                 zero_output_for_mask=self.zero_output_for_mask)
+        return K.rnn(step, inputs, initial_state, go_backwards=self.go_backwards, mask=mask,
+                     constants=constants, unroll=self.unroll,
+                     zero_output_for_mask=self.zero_output_for_mask)
 
     # ------------------------------------------------------------------ config
     def get_config(self):
