@@ -258,3 +258,19 @@ def test_config_round_trip(backend, make):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
+
+
+def test_numpy_global_seed_makes_unseeded_layers_reproducible(backend):
+    def draw():
+        np.random.seed(1337)
+        layer = layers.Dense(4)
+        layer.build((None, 3))
+        dropped = layers.Dropout(0.5)(backend.asarray(np.ones((4, 4), 'float32')), training=True)
+        return layer.get_weights()[0], backend.to_numpy(dropped.data)
+    (w1, d1), (w2, d2) = draw(), draw()
+    np.testing.assert_array_equal(w1, w2)
+    np.testing.assert_array_equal(d1, d2)
+    np.random.seed(7)
+    layer = layers.Dense(4)
+    layer.build((None, 3))
+    assert not np.array_equal(layer.get_weights()[0], w1)

@@ -28,6 +28,10 @@ class NumpyBackend:
         return numpy.asarray(a)
 
     def rng(self, seed=None):
+        """A random generator; unseeded ones draw their seed from NumPy's global state, so
+        `numpy.random.seed(...)` makes a Keras 2 script reproducible, as it does in Keras."""
+        if seed is None:
+            seed = numpy.random.randint(0, 2 ** 31 - 1)
         return self.xp.random.default_rng(seed)
 
     def synchronize(self):
