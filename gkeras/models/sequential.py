@@ -1,7 +1,8 @@
 """Sequential: a linear stack of layers."""
 from ..layers.base import KerasTensor, Layer
 from ..layers.input_layer import Input, InputLayer
-from .training import Model, _as_array_list
+from .training import Model
+from .training_utils import as_array_list
 
 
 class Sequential(Model):
@@ -111,7 +112,7 @@ class Sequential(Model):
 
     def _standardize_inputs(self, x):
         if not self.inputs:
-            self._ensure_graph(_as_array_list(x, ['input'], 'input'))
+            self._ensure_graph(as_array_list(x, ['input'], 'input'))
         return super()._standardize_inputs(x)
 
     def compile(self, optimizer, loss=None, metrics=None, **kwargs):
@@ -132,7 +133,7 @@ class Sequential(Model):
 
     def _prepare(self, x, y, sample_weight, class_weight):
         if not self.inputs:
-            self._ensure_graph(_as_array_list(x, ['input'], 'input'))
+            self._ensure_graph(as_array_list(x, ['input'], 'input'))
         self._finish_compile()
         return super()._prepare(x, y, sample_weight, class_weight)
 
