@@ -133,7 +133,8 @@ def test_nb_epoch_and_regularization_in_loss(backend, rng):
     y = rng.standard_normal((16, 1)).astype('float32')
     model = Sequential([Dense(1, input_shape=(4,), kernel_regularizer='l2')])
     model.compile(SGD(lr=0.0), 'mse')
-    history = model.fit(x, y, nb_epoch=2, batch_size=16, verbose=0)
+    with pytest.warns(UserWarning, match='renamed `epochs`'):
+        history = model.fit(x, y, nb_epoch=2, batch_size=16, verbose=0)
     assert len(history.history['loss']) == 2
     kernel, bias = model.get_weights()
     mse = np.mean((x @ kernel + bias - y) ** 2)
@@ -227,3 +228,15 @@ class TestBadInput:
     def test_bad_validation_data(self, backend):
         with pytest.raises(ValueError, match='2 .* or 3'):
             self.model().fit(np.zeros((4, 4)), np.zeros(4), validation_data=(1,), verbose=0)
+
+
+@pytest.mark.parametrize('steps', [0, -3, 2.5])
+def test_non_positive_steps_are_value_errors(backend, steps):
+    model = small_classifier()
+    model.compile('sgd', 'sparse_categorical_crossentropy')
+    x, y = np.zeros((4, 4), 'float32'), np.zeros(4)
+    with pytest.raises(ValueError, match='steps_per_epoch'):
+        model.fit(x, y, steps_per_epoch=steps, verbose=0)
+    with pytest.raises(ValueError, match='steps'):
+        model.evaluate(x, y, steps=steps, verbose=0)
+    assert model.history is None or model.history.history == {}

@@ -444,8 +444,16 @@ def scalars(values):
 # ---------------------------------------------------------------------------------------------
 # batch sizes and orders
 
+def check_positive_steps(name, steps):
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer))
+                              or steps < 1):
+        raise ValueError(f"`{name}` must be a positive integer or None; received "
+                         f"{name}={steps!r}.")
+
+
 def fit_batch_size(batch_size, steps_per_epoch, samples):
     """fit's batch size: ceil(samples / steps_per_epoch) when steps are given, default 32."""
+    check_positive_steps('steps_per_epoch', steps_per_epoch)
     if steps_per_epoch is not None:
         batch_size = int(np.ceil(samples / steps_per_epoch))
     return batch_size or 32
@@ -455,6 +463,7 @@ def batch_size_for_steps(batch_size, steps, samples):
     """evaluate's and predict's batch size: at least 1 per step when steps are given."""
     if batch_size is not None and steps is not None:
         raise ValueError("If `steps` is set, the `batch_size` must be None.")
+    check_positive_steps('steps', steps)
     if steps is not None:
         return max(1, int(np.ceil(samples / steps)))
     return batch_size or 32
