@@ -1,4 +1,4 @@
-"""Serialization helpers shared by layers, models and the K-level registries."""
+"""Python functions to storable values and back, as Keras 2 saves Lambda layers."""
 import builtins
 import codecs
 import marshal
@@ -29,34 +29,3 @@ def func_load(code, defaults=None, closure=None, globs=None):
         defaults = tuple(defaults)
     return types.FunctionType(code, globs or {'__builtins__': builtins}, name=code.co_name,
                               argdefs=defaults, closure=closure)
-
-
-def to_list(x):
-    if isinstance(x, list):
-        return x
-    if isinstance(x, tuple):
-        return list(x)
-    return [x]
-
-
-def deserialize_keras_object(identifier, module_objects, custom_objects=None,
-                             printable_module_name='object'):
-    """Resolve a name or a {'class_name', 'config'} dict against a registry of objects."""
-    custom_objects = custom_objects or {}
-    if isinstance(identifier, dict):
-        class_name = identifier.get('class_name')
-        config = identifier.get('config', {})
-        cls = custom_objects.get(class_name) or module_objects.get(class_name)
-        if cls is None:
-            raise ValueError(f"Unknown {printable_module_name}: {class_name!r}. Known: "
-                             f"{sorted(module_objects)}. Custom classes go in `custom_objects`.")
-        if hasattr(cls, 'from_config'):
-            return cls.from_config(config)
-        return cls(**config)
-    if isinstance(identifier, str):
-        obj = custom_objects.get(identifier) or module_objects.get(identifier)
-        if obj is None:
-            raise ValueError(f"Unknown {printable_module_name}: {identifier!r}. Known: "
-                             f"{sorted(module_objects)}. Custom ones go in `custom_objects`.")
-        return obj
-    raise ValueError(f"Could not interpret {printable_module_name} identifier: {identifier!r}")
