@@ -1,5 +1,6 @@
 """Keras 2 activation functions: thin, differentiable wrappers on the backend `K` functions."""
 from . import backend as K
+from .registry import deserialize_function, get_keras_object, serialize_function
 
 
 def relu(x, alpha=0., max_value=None, threshold=0.):
@@ -56,33 +57,16 @@ _ACTIVATIONS = {fn.__name__: fn for fn in (
 
 def serialize(activation):
     """The name under which `activation` is saved in a layer config."""
-    name = getattr(activation, '__name__', None)
-    if name is None:
-        raise ValueError(f"Cannot serialize activation {activation!r}: it has no __name__.")
-    return name
+    return serialize_function(activation, 'activation')
 
 
 def deserialize(name, custom_objects=None):
     """The activation function called `name` (custom_objects are searched first)."""
-    if isinstance(name, dict):
-        # {'class_name': 'function', 'config': 'relu'} is how Keras 3 / tf.keras 2.13+ may write it.
-        config = name.get('config')
-        name = config if name.get('class_name') == 'function' and isinstance(config, str) \
-            else name.get('class_name')
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name not in _ACTIVATIONS:
-        raise ValueError(f"Unknown activation function: {name!r}. "
-                         f"Expected one of: {', '.join(sorted(_ACTIVATIONS))}.")
-    return _ACTIVATIONS[name]
+    return deserialize_function(name, _ACTIVATIONS, custom_objects, 'activation function')
 
 
 def get(identifier):
     """An activation from None (linear), a name, a config dict or a callable."""
     if identifier is None:
         return linear
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}.")
+    return get_keras_object(identifier, deserialize, 'activation function')

@@ -4,6 +4,7 @@ Formulas are tf.keras 2.x's, epsilon included: w * desired / (epsilon + norm).
 """
 from . import backend as K
 from .backend import selection
+from .registry import deserialize_keras_object, get_keras_object, serialize_keras_object
 
 
 def _axis(axis):
@@ -106,42 +107,16 @@ def serialize(constraint):
 
     None stays None; a plain function is saved by its name.
     """
-    if constraint is None:
-        return None
-    if hasattr(constraint, 'get_config'):
-        return {'class_name': type(constraint).__name__, 'config': constraint.get_config()}
-    if hasattr(constraint, '__name__'):
-        return constraint.__name__
-    raise ValueError(f"Cannot serialize constraint {constraint!r}: "
-                     "it has neither get_config nor __name__.")
+    return serialize_keras_object(constraint, 'constraint')
 
 
 def deserialize(config, custom_objects=None):
     """A constraint from a {'class_name', 'config'} dict."""
-    if isinstance(config, str):
-        if custom_objects and config in custom_objects:
-            return custom_objects[config]
-        config = {'class_name': config, 'config': {}}
-    class_name = config.get('class_name')
-    arguments = dict(config.get('config') or {})
-    if custom_objects and class_name in custom_objects:
-        cls = custom_objects[class_name]
-    elif class_name in _CONSTRAINTS:
-        cls = _CONSTRAINTS[class_name]
-    else:
-        raise ValueError(f"Unknown constraint: {class_name!r}. "
-                         f"Expected one of: {', '.join(sorted(_CONSTRAINTS))}.")
-    return cls.from_config(arguments) if hasattr(cls, 'from_config') else cls(**arguments)
+    return deserialize_keras_object(config, _CONSTRAINTS, custom_objects, 'constraint')
 
 
 def get(identifier):
     """A constraint from None, a name, a config dict or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}.")
+    return get_keras_object(identifier, deserialize, 'constraint')

@@ -8,6 +8,7 @@ import math
 
 from . import backend as K
 from .backend import selection
+from .registry import deserialize_keras_object, get_keras_object, serialize_keras_object
 
 # std of a standard normal truncated to [-2, 2] (scipy.stats.truncnorm.std(a=-2, b=2))
 _TRUNCATED_STD = 0.87962566103423978
@@ -298,35 +299,13 @@ def serialize(initializer):
 
     None stays None; a plain function is saved by its name.
     """
-    if initializer is None:
-        return None
-    if hasattr(initializer, 'get_config'):
-        return {'class_name': type(initializer).__name__, 'config': initializer.get_config()}
-    if hasattr(initializer, '__name__'):
-        return initializer.__name__
-    raise ValueError(f"Cannot serialize initializer {initializer!r}: "
-                     "it has neither get_config nor __name__.")
+    return serialize_keras_object(initializer, 'initializer')
 
 
 def deserialize(config, custom_objects=None):
     """An initializer from a {'class_name', 'config'} dict (Keras 2 or tf.keras 2.x names)."""
-    if isinstance(config, str):
-        if custom_objects and config in custom_objects:
-            return custom_objects[config]
-        config = {'class_name': config, 'config': {}}
-    class_name = config.get('class_name')
-    arguments = config.get('config') or {}
-    if custom_objects and class_name in custom_objects:
-        factory = custom_objects[class_name]
-    elif class_name in _INITIALIZERS:
-        factory = _INITIALIZERS[class_name]
-    else:
-        raise ValueError(f"Unknown initializer: {class_name!r}. "
-                         f"Expected one of: {', '.join(sorted(_INITIALIZERS))}.")
-    arguments = _drop_unset_foreign_keys(factory, arguments)
-    if isinstance(factory, type) and hasattr(factory, 'from_config'):
-        return factory.from_config(arguments)
-    return factory(**arguments)
+    return deserialize_keras_object(config, _INITIALIZERS, custom_objects, 'initializer',
+                                    adapt_config=_drop_unset_foreign_keys)
 
 
 def _drop_unset_foreign_keys(factory, arguments):
@@ -342,10 +321,4 @@ def _drop_unset_foreign_keys(factory, arguments):
 
 def get(identifier):
     """An initializer from a name, a config dict, an instance or a callable."""
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}.")
+    return get_keras_object(identifier, deserialize, 'initializer')

@@ -9,6 +9,7 @@ import math
 from . import backend as K
 from .backend import autodiff as ad
 from .backend import selection
+from .registry import deserialize_function, get_keras_object, serialize_function
 
 
 def _as_tensor(x):
@@ -164,10 +165,7 @@ _NEUTRAL_CLASS_KEYS = ('name', 'reduction', 'fn')
 
 def serialize(loss):
     """The name under which `loss` is saved in a training config."""
-    name = getattr(loss, '__name__', None)
-    if name is None:
-        raise ValueError(f"Cannot serialize loss {loss!r}: it has no __name__.")
-    return name
+    return serialize_function(loss, 'loss')
 
 
 def _from_class_config(class_name, config):
@@ -184,26 +182,16 @@ def _from_class_config(class_name, config):
 def deserialize(name, custom_objects=None):
     """The loss called `name`, or the one a tf.keras loss-class config names."""
     if isinstance(name, dict):
-        class_name, config = name.get('class_name'), name.get('config')
+        class_name = name.get('class_name')
         if custom_objects and class_name in custom_objects:
             return custom_objects[class_name]
         if class_name in _LOSS_CLASSES:
-            return _from_class_config(class_name, config)
-        name = config if class_name == 'function' and isinstance(config, str) else class_name
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name not in _LOSSES:
-        raise ValueError(f"Unknown loss function: {name!r}. "
-                         f"Expected one of: {', '.join(sorted(_LOSSES))}.")
-    return _LOSSES[name]
+            return _from_class_config(class_name, name.get('config'))
+    return deserialize_function(name, _LOSSES, custom_objects, 'loss function')
 
 
 def get(identifier):
     """A loss from None (None), a name, a config dict or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss function identifier: {identifier!r}.")
+    return get_keras_object(identifier, deserialize, 'loss function')

@@ -8,6 +8,7 @@ from . import backend as K
 from . import losses
 from .backend import autodiff as ad
 from .backend import selection
+from .registry import deserialize_function, get_keras_object, serialize_function
 
 
 def _xp():
@@ -146,30 +147,14 @@ _METRICS = {
 
 def serialize(metric):
     """The name under which `metric` is saved in a training config."""
-    name = getattr(metric, '__name__', None)
-    if name is None:
-        raise ValueError(f"Cannot serialize metric {metric!r}: it has no __name__.")
-    return name
+    return serialize_function(metric, 'metric')
 
 
 def deserialize(name, custom_objects=None):
     """The metric function called `name` (custom_objects are searched first)."""
-    if isinstance(name, dict):
-        config = name.get('config')
-        name = config if name.get('class_name') == 'function' and isinstance(config, str) \
-            else name.get('class_name')
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name not in _METRICS:
-        raise ValueError(f"Unknown metric function: {name!r}. "
-                         f"Expected one of: {', '.join(sorted(_METRICS))}.")
-    return _METRICS[name]
+    return deserialize_function(name, _METRICS, custom_objects, 'metric function')
 
 
 def get(identifier):
     """A metric from a name, a config dict or a callable."""
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret metric function identifier: {identifier!r}.")
+    return get_keras_object(identifier, deserialize, 'metric function')

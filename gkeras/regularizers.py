@@ -2,6 +2,7 @@
 import numbers
 
 from . import backend as K
+from .registry import deserialize_keras_object, get_keras_object, serialize_keras_object
 
 
 class Regularizer:
@@ -76,43 +77,16 @@ def serialize(regularizer):
 
     None stays None; a plain function is saved by its name.
     """
-    if regularizer is None:
-        return None
-    if hasattr(regularizer, 'get_config'):
-        return {'class_name': type(regularizer).__name__, 'config': regularizer.get_config()}
-    if hasattr(regularizer, '__name__'):
-        return regularizer.__name__
-    raise ValueError(f"Cannot serialize regularizer {regularizer!r}: "
-                     "it has neither get_config nor __name__.")
+    return serialize_keras_object(regularizer, 'regularizer')
 
 
 def deserialize(config, custom_objects=None):
     """A regularizer from a {'class_name', 'config'} dict (Keras 2 or tf.keras 2.x names)."""
-    if isinstance(config, str):
-        if custom_objects and config in custom_objects:
-            return custom_objects[config]
-        config = {'class_name': config, 'config': {}}
-    class_name = config.get('class_name')
-    arguments = dict(config.get('config') or {})
-    if custom_objects and class_name in custom_objects:
-        factory = custom_objects[class_name]
-        if hasattr(factory, 'from_config'):
-            return factory.from_config(arguments)
-        return factory(**arguments)
-    if class_name not in _REGULARIZERS:
-        raise ValueError(f"Unknown regularizer: {class_name!r}. "
-                         f"Expected one of: {', '.join(sorted(_REGULARIZERS))}.")
-    return _REGULARIZERS[class_name](**arguments)
+    return deserialize_keras_object(config, _REGULARIZERS, custom_objects, 'regularizer')
 
 
 def get(identifier):
     """A regularizer from None, a name, a config dict or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}.")
+    return get_keras_object(identifier, deserialize, 'regularizer')
