@@ -6,7 +6,16 @@ and Adadelta, Adagrad's accumulators starting at 0.1, clipnorm clipping each gra
 norm). `decay` scales the learning rate by 1 / (1 + decay * iterations), as Keras 2 does.
 
 The training loop calls `opt.apply_gradients(params, grads)`: params are autodiff Variables,
-grads raw backend arrays. Slots are created on the first call (or by `build(params)`).
+grads raw backend arrays (never written to). Slots are created on the first call (or by
+`build(params)`).
+
+The updates run in place, with `out=` into the slots and into scratch buffers kept across steps,
+so a step allocates no arrays of a parameter's size: fresh temporaries of that size cost more
+than the arithmetic (glibc hands large freed blocks back to the kernel and every step faults
+them in again). On NumPy the update goes over flat pieces of at most `_PIECE` elements, with two
+scratch buffers of that size shared by all parameters: each piece of a parameter, its gradient
+and slots stays in cache across the passes. Each element sees the same float operations in the
+same order as the whole-array formulas, so the results are bit for bit theirs.
 """
 import inspect
 import numbers
@@ -16,6 +25,9 @@ import numpy as np
 from . import backend as K
 from .backend import autodiff as ad
 from .backend import selection
+
+# Elements per piece of a NumPy update (1 MiB of float32 per scratch buffer).
+_PIECE = 1 << 18
 
 
 def _xp():
@@ -40,7 +52,8 @@ class Optimizer:
     """Base class: learning rate, decay, gradient clipping, iterations, slots and their state.
 
     Subclasses name their per-parameter slots in `_slot_names` (the order of `weights`) and
-    implement `_update(param, grad, slots, coefficients)` on raw arrays, in place.
+    implement `_update(param, grad, slots, c, s, t)`: in place on equally long flat pieces of
+    the parameter, its gradient and its slots, with the scratch pieces `s` and `t`.
     """
     _slot_names = ()
 
@@ -68,6 +81,8 @@ class Optimizer:
         self._params = []
         self._slots = {}            # id(param) -> (param, {slot name: Variable})
         self._pending_weights = None
+        self._scratch = {}          # dtype -> two flat scratch buffers of the update
+        self._clipped = {}          # (shape, dtype) -> buffer of the clipped gradient
 
     # learning rate: a device scalar, so callbacks can change it between steps
     @property
@@ -152,15 +167,25 @@ class Optimizer:
     # updates
 
     def _clip(self, grad):
-        xp = _xp()
+        """The clipped gradient, in a buffer kept for its shape (grad itself is not written)."""
         clipnorm = getattr(self, 'clipnorm', None)
+        clipvalue = getattr(self, 'clipvalue', None)
+        if not clipnorm and not clipvalue:
+            return grad
+        xp = _xp()
+        key = (tuple(grad.shape), grad.dtype)
+        out = self._clipped.get(key)
+        if out is None:
+            out = self._clipped[key] = xp.empty(grad.shape, dtype=grad.dtype)
         if clipnorm:
             # tf.clip_by_norm: each gradient by its own L2 norm
-            norm = xp.sqrt(xp.sum(grad * grad))
-            grad = grad * grad.dtype.type(clipnorm) / xp.maximum(norm, grad.dtype.type(clipnorm))
-        clipvalue = getattr(self, 'clipvalue', None)
+            norm = xp.sqrt(xp.sum(xp.square(grad, out=out)))
+            limit = grad.dtype.type(clipnorm)
+            xp.multiply(grad, limit, out=out)
+            out /= xp.maximum(norm, limit)
+            grad = out
         if clipvalue:
-            grad = xp.clip(grad, -clipvalue, clipvalue)
+            grad = xp.clip(grad, -clipvalue, clipvalue, out=out)
         return grad
 
     def _coefficients(self, dtype):
@@ -174,8 +199,41 @@ class Optimizer:
     def _before_step(self):
         """Optimizer-wide state updated once per step, before the parameters (Nadam)."""
 
-    def _update(self, param, grad, slots, coefficients):
+    def _update(self, param, grad, slots, c, s, t):
         raise NotImplementedError
+
+    def _scratch_pair(self, dtype, size):
+        """Two flat scratch buffers of at least `size` elements, kept across steps."""
+        pair = self._scratch.get(dtype)
+        if pair is None or pair[0].size < size:
+            xp = _xp()
+            pair = self._scratch[dtype] = (xp.empty(size, dtype=dtype),
+                                           xp.empty(size, dtype=dtype))
+        return pair
+
+    def _apply(self, param, grad, slots, c):
+        """Run `_update` over flat pieces of param, grad and the slots of param's size (other
+        slots, such as Adam's placeholder, pass whole); on CuPy over the whole arrays."""
+        n = param.size
+        if n == 0:
+            return
+        xp = _xp()
+        contiguous = param.flags.c_contiguous
+        flat = param.reshape(-1) if contiguous else xp.ascontiguousarray(param).reshape(-1)
+        grad = grad.reshape(-1)
+        slots = {name: (s.reshape(-1) if s.size == n else s) for name, s in slots.items()}
+        piece = min(n, _PIECE) if xp is np else n
+        s, t = self._scratch_pair(param.dtype, piece)
+        if piece == n:
+            self._update(flat, grad, slots, c, s[:n], t[:n])
+        else:
+            for lo in range(0, n, piece):
+                hi = min(lo + piece, n)
+                self._update(flat[lo:hi], grad[lo:hi],
+                             {name: (a[lo:hi] if a.size == n else a) for name, a in slots.items()},
+                             c, s[:hi - lo], t[:hi - lo])
+        if not contiguous:
+            param[...] = flat.reshape(param.shape)
 
     def apply_gradients(self, params, grads):
         """One step: update each param in place from its gradient, then apply its constraint."""
@@ -201,7 +259,7 @@ class Optimizer:
                     coefficients[data.dtype] = self._coefficients(data.dtype)
                 grad = self._clip(grad.astype(data.dtype, copy=False))
                 slots = {name: v.data for name, v in self._slots[id(param)][1].items()}
-                self._update(data, grad, slots, coefficients[data.dtype])
+                self._apply(data, grad, slots, coefficients[data.dtype])
                 if param.constraint is not None:
                     data[...] = param.constraint(data)
             self.iterations.data += 1
@@ -236,8 +294,9 @@ class SGD(Optimizer):
     def _optional_slot_names(self):
         return ('moment',) if not self.momentum else ()
 
-    def _update(self, param, grad, slots, c):
-        step = c['lr'] * grad
+    def _update(self, param, grad, slots, c, s, t):
+        xp = _xp()
+        step = xp.multiply(c['lr'], grad, out=s)
         if not self.momentum:
             param -= step
             return
@@ -245,7 +304,9 @@ class SGD(Optimizer):
         moment *= self.momentum
         moment -= step
         if self.nesterov:
-            param += self.momentum * moment - step
+            xp.multiply(moment, self.momentum, out=t)
+            t -= step
+            param += t
         else:
             param += moment
 
@@ -263,12 +324,14 @@ class RMSprop(Optimizer):
         self.rho = _check('RMSprop', 'rho', rho, 0., 1.)
         self.epsilon = K.epsilon() if epsilon is None else _check('RMSprop', 'epsilon', epsilon)
 
-    def _update(self, param, grad, slots, c):
+    def _update(self, param, grad, slots, c, s, t):
         xp = _xp()
         accumulator = slots['accumulator']
         accumulator *= self.rho
-        accumulator += (1. - self.rho) * xp.square(grad)
-        param -= c['lr'] * grad / xp.sqrt(accumulator + self.epsilon)
+        xp.square(grad, out=s)
+        s *= 1. - self.rho
+        accumulator += s
+        _step_over_root(xp, param, grad, accumulator, self.epsilon, c['lr'], s, t)
 
     def get_config(self):
         return {**super().get_config(), **self._lr_config(), 'rho': self.rho,
@@ -288,11 +351,11 @@ class Adagrad(Optimizer):
     def _slot_initial_value(self, slot_name):
         return self.initial_accumulator_value
 
-    def _update(self, param, grad, slots, c):
+    def _update(self, param, grad, slots, c, s, t):
         xp = _xp()
         accumulator = slots['accumulator']
-        accumulator += xp.square(grad)
-        param -= c['lr'] * grad / xp.sqrt(accumulator + self.epsilon)
+        accumulator += xp.square(grad, out=s)
+        _step_over_root(xp, param, grad, accumulator, self.epsilon, c['lr'], s, t)
 
     def get_config(self):
         config = {**super().get_config(), **self._lr_config(), 'decay': self.decay,
@@ -311,16 +374,22 @@ class Adadelta(Optimizer):
         self.rho = _check('Adadelta', 'rho', rho, 0., 1.)
         self.epsilon = K.epsilon() if epsilon is None else _check('Adadelta', 'epsilon', epsilon)
 
-    def _update(self, param, grad, slots, c):
+    def _update(self, param, grad, slots, c, s, t):
         xp = _xp()
         accumulator, delta_accumulator = slots['accumulator'], slots['delta_accumulator']
         accumulator *= self.rho
-        accumulator += (1. - self.rho) * xp.square(grad)
-        delta = (xp.sqrt(delta_accumulator + self.epsilon) * grad
-                 / xp.sqrt(accumulator + self.epsilon))
+        xp.square(grad, out=s)
+        s *= 1. - self.rho
+        accumulator += s
+        # delta = sqrt(delta_accumulator + epsilon) * grad / sqrt(accumulator + epsilon), in t
+        delta = xp.sqrt(xp.add(delta_accumulator, self.epsilon, out=t), out=t)
+        delta *= grad
+        delta /= xp.sqrt(xp.add(accumulator, self.epsilon, out=s), out=s)
         delta_accumulator *= self.rho
-        delta_accumulator += (1. - self.rho) * xp.square(delta)
-        param -= c['lr'] * delta
+        xp.square(delta, out=s)
+        s *= 1. - self.rho
+        delta_accumulator += s
+        param -= xp.multiply(c['lr'], delta, out=t)
 
     def get_config(self):
         return {**super().get_config(), **self._lr_config(), 'rho': self.rho,
@@ -355,16 +424,20 @@ class Adam(Optimizer):
             one - xp.power(dtype.type(self.beta_1), t))
         return c
 
-    def _update(self, param, grad, slots, c):
+    def _update(self, param, grad, slots, c, s, t):
         xp = _xp()
         m, v = slots['m'], slots['v']
-        m += (grad - m) * (1. - self.beta_1)
-        v += (xp.square(grad) - v) * (1. - self.beta_2)
+        _moments(xp, grad, m, v, self.beta_1, self.beta_2, s)
         if self.amsgrad:
             vhat = slots['vhat']
             xp.maximum(vhat, v, out=vhat)
             v = vhat
-        param -= m * c['alpha'] / (xp.sqrt(v) + self.epsilon)
+        # param -= m * alpha / (sqrt(v) + epsilon)
+        xp.sqrt(v, out=s)
+        s += self.epsilon
+        xp.multiply(m, c['alpha'], out=t)
+        t /= s
+        param -= t
 
     def get_config(self):
         return {**super().get_config(), **self._lr_config(), 'beta_1': self.beta_1,
@@ -387,13 +460,16 @@ class Adamax(Optimizer):
         c['lr_t'] = c['lr'] / (dtype.type(1) - _xp().power(dtype.type(self.beta_1), c['t']))
         return c
 
-    def _update(self, param, grad, slots, c):
+    def _update(self, param, grad, slots, c, s, t):
         xp = _xp()
         m, u = slots['m'], slots['u']
-        m += (grad - m) * (1. - self.beta_1)
+        m += _scaled_difference(xp, grad, m, 1. - self.beta_1, s)
         u *= self.beta_2
-        xp.maximum(u, xp.abs(grad), out=u)
-        param -= c['lr_t'] * m / (u + self.epsilon)
+        xp.maximum(u, xp.abs(grad, out=s), out=u)
+        # param -= lr_t * m / (u + epsilon)
+        xp.multiply(c['lr_t'], m, out=t)
+        t /= xp.add(u, self.epsilon, out=s)
+        param -= t
 
     def get_config(self):
         return {**super().get_config(), **self._lr_config(), 'beta_1': self.beta_1,
@@ -441,23 +517,54 @@ class Nadam(Optimizer):
         c['schedule'] = self.m_schedule.data.astype(dtype)
         c['schedule_next'] = c['schedule'] * c['momentum_cache_next']
         c['v_correction'] = one - _xp().power(dtype.type(self.beta_2), t)
+        c['one_minus_schedule_next'] = one - c['schedule_next']
+        c['one_minus_momentum_cache'] = one - c['momentum_cache']
+        c['one_minus_schedule'] = one - c['schedule']
         return c
 
-    def _update(self, param, grad, slots, c):
+    def _update(self, param, grad, slots, c, s, t):
         xp = _xp()
         m, v = slots['m'], slots['v']
-        m += (grad - m) * (1. - self.beta_1)
-        v += (xp.square(grad) - v) * (1. - self.beta_2)
-        one = param.dtype.type(1)
-        m_bar = (c['momentum_cache_next'] * m / (one - c['schedule_next'])
-                 + (one - c['momentum_cache']) * grad / (one - c['schedule']))
-        v_hat = v / c['v_correction']
-        param -= c['lr'] * m_bar / (xp.sqrt(v_hat) + self.epsilon)
+        _moments(xp, grad, m, v, self.beta_1, self.beta_2, s)
+        # m_bar = (momentum_cache_next * m / (1 - schedule_next)
+        #          + (1 - momentum_cache) * grad / (1 - schedule)), in t
+        m_bar = xp.multiply(c['momentum_cache_next'], m, out=t)
+        m_bar /= c['one_minus_schedule_next']
+        xp.multiply(c['one_minus_momentum_cache'], grad, out=s)
+        s /= c['one_minus_schedule']
+        m_bar += s
+        # param -= lr * m_bar / (sqrt(v / v_correction) + epsilon)
+        xp.sqrt(xp.divide(v, c['v_correction'], out=s), out=s)
+        s += self.epsilon
+        xp.multiply(c['lr'], m_bar, out=t)
+        t /= s
+        param -= t
 
     def get_config(self):
         return {**super().get_config(), **self._lr_config(), 'beta_1': self.beta_1,
                 'beta_2': self.beta_2, 'epsilon': self.epsilon,
                 'schedule_decay': self.schedule_decay}
+
+
+def _step_over_root(xp, param, grad, accumulator, epsilon, lr, s, t):
+    """param -= lr * grad / sqrt(accumulator + epsilon) (RMSprop, Adagrad)."""
+    xp.sqrt(xp.add(accumulator, epsilon, out=s), out=s)
+    xp.multiply(lr, grad, out=t)
+    t /= s
+    param -= t
+
+
+def _scaled_difference(xp, a, b, scale, out):
+    """(a - b) * scale, in out."""
+    xp.subtract(a, b, out=out)
+    out *= scale
+    return out
+
+
+def _moments(xp, grad, m, v, beta_1, beta_2, s):
+    """Adam's moments: m += (grad - m) * (1 - beta_1); v += (grad**2 - v) * (1 - beta_2)."""
+    m += _scaled_difference(xp, grad, m, 1. - beta_1, s)
+    v += _scaled_difference(xp, xp.square(grad, out=s), v, 1. - beta_2, s)
 
 
 _OPTIMIZERS = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,

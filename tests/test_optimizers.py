@@ -151,6 +151,66 @@ def test_sgd_momentum_matches_numpy(backend, rng):
     np.testing.assert_allclose(backend.to_numpy(w.data), expected, rtol=1e-7)
 
 
+# every optimizer and option whose update has its own code path
+UPDATE_CASES = {
+    'sgd': lambda: optimizers.SGD(lr=0.1),
+    'sgd_momentum': lambda: optimizers.SGD(lr=0.1, momentum=0.9),
+    'sgd_nesterov_clipped': lambda: optimizers.SGD(lr=0.1, momentum=0.9, nesterov=True,
+                                                   clipnorm=0.5, clipvalue=0.02),
+    'rmsprop_decay': lambda: optimizers.RMSprop(lr=0.01, decay=0.1),
+    'adagrad': lambda: optimizers.Adagrad(lr=0.1),
+    'adadelta': lambda: optimizers.Adadelta(lr=1.0, rho=0.5),
+    'adam': lambda: optimizers.Adam(lr=0.01, clipvalue=0.5),
+    'adam_amsgrad': lambda: optimizers.Adam(lr=0.01, beta_2=0.5, amsgrad=True),
+    'adamax': lambda: optimizers.Adamax(lr=0.01, clipnorm=1.0),
+    'nadam': lambda: optimizers.Nadam(lr=0.01),
+}
+
+
+def _run_update_case(backend, case, shapes, grads):
+    """Parameters (one in Fortran order) after len(grads) steps, then the optimizer state."""
+    params = [ad.Variable(backend.asarray(np.linspace(-1, 1, int(np.prod(s)), dtype=np.float32)
+                                          .reshape(s)), name=f'v{i}')
+              for i, s in enumerate(shapes)]
+    params[1].data = backend.xp.asfortranarray(params[1].data)
+    opt = UPDATE_CASES[case]()
+    for step in grads:
+        given = [backend.asarray(g) for g in step]
+        opt.apply_gradients(params, given)
+        for g, original in zip(given, step):  # the gradients are read, never written
+            np.testing.assert_array_equal(backend.to_numpy(g), original)
+    return [backend.to_numpy(p.data) for p in params] + opt.get_weights()
+
+
+@pytest.mark.parametrize('case', sorted(UPDATE_CASES))
+def test_update_in_pieces_is_bit_for_bit_the_whole_array_update(backend, rng, monkeypatch, case):
+    shapes = [(3, 4), (4, 3), (), (7,)]
+    grads = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(3)]
+    whole = _run_update_case(backend, case, shapes, grads)
+    monkeypatch.setattr(optimizers, '_PIECE', 5)  # pieces of 5, 5 and 2 for the (3, 4) ones
+    pieces = _run_update_case(backend, case, shapes, grads)
+    assert len(whole) == len(pieces)
+    for a, b in zip(whole, pieces):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize('case', sorted(UPDATE_CASES))
+def test_a_step_allocates_no_array_of_the_parameters_size(case):
+    import tracemalloc  # NumPy reports its array buffers to tracemalloc
+    K.set_backend('numpy')
+    w = ad.Variable(np.linspace(-1, 1, 300 * 400, dtype=np.float32).reshape(300, 400))
+    grad = np.full((300, 400), 0.25, np.float32)
+    opt = UPDATE_CASES[case]()
+    opt.apply_gradients([w], [grad])  # creates the slots and scratch buffers
+    tracemalloc.start()
+    try:
+        opt.apply_gradients([w], [grad])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < w.data.nbytes // 16
+
+
 def test_changing_the_learning_rate_takes_effect_on_the_next_step(backend):
     (w,) = _variables(backend, np.zeros(3, np.float32))
     opt = optimizers.SGD(lr=0.1)
