@@ -444,6 +444,23 @@ def test_gather_value_and_gradient(backend, rng, indices, axis, as_list):
     check_gradients(lambda t: ad.gather(t, idx, axis), x, noncontiguous=True)
 
 
+def test_gather_gradient_sums_repeated_rows_in_order(backend, rng):
+    # rows hit once, rows hit many times (as padding is), negative indices naming the same rows
+    indices = np.array([[5, 0, 0, 2, -1], [0, 6, 0, -2, 3]])
+    x = var(np.zeros((7, 3)), dtype=np.float32)
+    dy = (rng.normal(size=(2, 5, 3)) * 10.0 ** rng.integers(-3, 4, (2, 5, 1))).astype(np.float32)
+    dy[0, 3] = -0.0  # row 2, hit once
+    out = ad.gather(x, selection.active().asarray(indices), 0)
+    (g,) = ad.gradients(out, [x], output_gradient=selection.active().asarray(dy))
+    expected = np.zeros((7, 3), np.float32)
+    for row, value in zip(indices.reshape(-1), dy.reshape(-1, 3)):
+        expected[row] += value  # one at a time, in order, in float32
+    g = to_np(g)
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, expected)
+    assert not np.signbit(g[2]).any()
+
+
 @pytest.mark.parametrize('axis', [0, 1, 2, -1, -3])
 def test_concatenate_value_and_gradient(backend, rng, axis):
     shapes = [[2, 3, 2], [2, 3, 2], [2, 3, 2]]

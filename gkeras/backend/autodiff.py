@@ -673,9 +673,37 @@ def gather(x, indices, axis=0):
         grad = xp.zeros(xd.shape, dtype=dy.dtype)
         moved = xp.moveaxis(grad, axis, 0)
         dy_moved = xp.moveaxis(dy, tuple(range(axis, axis + idx.ndim)), tuple(range(idx.ndim)))
-        xp.add.at(moved, idx, dy_moved)
+        if xp is numpy and axis == 0 and idx.size:
+            width = grad.size // grad.shape[0]
+            _scatter_add_rows(grad.reshape(grad.shape[0], width), idx.reshape(-1),
+                              dy_moved.reshape(idx.size, width))
+        else:
+            xp.add.at(moved, idx, dy_moved)
         return (grad,)
     return _record(out, (x,), vjp)
+
+
+def _scatter_add_rows(target, rows, values):
+    """target[rows[k]] += values[k] for k in order, on a C-contiguous 2-D NumPy target: the sums
+    of numpy.add.at(target, rows, values), bit for bit, in a fraction of its time. Rows hit once
+    are assigned; only repeated rows go through add.at, on flat element indices (its fast 1-D
+    path)."""
+    n, width = target.shape
+    rows = numpy.where(rows < 0, rows + n, rows)
+    order = numpy.argsort(rows, kind='stable')
+    ordered = rows[order]
+    first = numpy.empty(rows.size, dtype=bool)
+    first[0] = True
+    numpy.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    single = first.copy()
+    single[:-1] &= first[1:]
+    once = values[order[single]]
+    once += 0  # add.at's 0 + (-0.0) is +0.0
+    target[ordered[single]] = once
+    repeated = numpy.sort(order[~single])
+    if repeated.size:
+        cells = (rows[repeated, None] * width + numpy.arange(width)).reshape(-1)
+        numpy.add.at(target.reshape(-1), cells, values[repeated].reshape(-1))
 
 
 def concatenate(tensors, axis=-1):
