@@ -13,7 +13,6 @@ after the save. Then, under Keras, it loads each file with `load_model`, and the
 loaded optimizer state to compare the losses. It prints one line per check and exits non-zero
 if any fails. Kept to Python 3.7 syntax for Keras 2.2.5.
 """
-import json
 import os
 import subprocess
 import sys

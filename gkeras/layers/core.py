@@ -9,7 +9,7 @@ from .. import backend as K
 from ..backend import autodiff as ad
 from ..backend import selection
 from ..utils.generic_utils import func_dump, func_load
-from .base import InputSpec, Layer, normalize_shape
+from .base import InputSpec, Layer
 
 
 def _positive_int(layer_name, argument, value):
