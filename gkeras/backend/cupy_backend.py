@@ -23,6 +23,8 @@ def is_available():
 class CupyBackend(NumpyBackend):
     name = 'cupy'
     xp = cupy
+    # one large GEMM per convolution on the GPU (im2col.cu), not the CPU's cache-sized blocks
+    blocked_conv = False
 
     @staticmethod
     def is_available():
@@ -38,6 +40,10 @@ class CupyBackend(NumpyBackend):
 
     def synchronize(self):
         cupy.cuda.Device().synchronize()
+
+    def _strided(self, x, shape, strides, writeable=False):
+        # CuPy's as_strided has no read-only views (nor the `writeable` argument)
+        return cupy.lib.stride_tricks.as_strided(x, shape, strides)
 
     # ------------------------------------------------------------------ spatial kernels (cuda/)
     # float32 / float64 run our CUDA code; other dtypes fall back to the generic xp path.

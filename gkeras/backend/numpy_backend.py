@@ -1,5 +1,6 @@
 """The NumPy backend: the generic implementation every other backend falls back to."""
 import itertools
+import math
 
 import numpy
 
@@ -61,15 +62,22 @@ class NumpyBackend:
         return self.xp.moveaxis(w.reshape(geom.taps * geom.group_channels, geom.groups, -1), 1, 0)
 
     # ------------------------------------------------------------------ receptive fields
-    def windows(self, x, geom):
-        """Strided view (N, *out, *kernel, C) of every receptive field of x (zero padded)."""
-        x = self._pad(self._channels_last(x, geom), geom, 0)
+    def _strided(self, x, shape, strides, writeable=False):
+        """A view of x with the given shape and byte strides (never copies)."""
+        return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=writeable)
+
+    def _window_view(self, x, geom):
+        """Strided view (N, *out, *kernel, C) of every receptive field of a padded x (N, ..., C)."""
         s = x.strides
         spatial = s[1:-1]
-        shape = (geom.batch,) + geom.out + geom.kernel + (geom.channels,)
+        shape = (x.shape[0],) + geom.out + geom.kernel + (x.shape[-1],)
         strides = ((s[0],) + tuple(a * b for a, b in zip(spatial, geom.strides))
                    + tuple(a * b for a, b in zip(spatial, geom.dilation)) + (s[-1],))
-        return self.xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+        return self._strided(x, shape, strides)
+
+    def windows(self, x, geom):
+        """Strided view (N, *out, *kernel, C) of every receptive field of x (zero padded)."""
+        return self._window_view(self._pad(self._channels_last(x, geom), geom, 0), geom)
 
     def im2col(self, x, geom):
         """(groups, N*prod(out), taps * C // groups): one row per output position, kernel order."""
@@ -120,26 +128,122 @@ class NumpyBackend:
             return (a[0] @ b[0])[None]
         return self.xp.matmul(a, b)
 
+    # ------------------------------------------------------------------ blocked convolution
+    # On the CPU a convolution without groups runs block by block over the output rows: the
+    # receptive-field matrix of a block (about block_bytes) is copied into one reused buffer and
+    # multiplied at once, so the copy is read back from cache instead of memory, the GEMMs get
+    # operands BLAS likes, and no matrix taps times the input's size is ever allocated. The
+    # weight gradient recomputes each block's matrix instead of keeping the forward's.
+
+    blocked_conv = True
+    block_bytes = 1 << 21
+
+    def _blocked(self, geom):
+        return self.blocked_conv and geom.groups == 1
+
+    def _receptive_fields(self, x, geom):
+        """Yield (start, stop, cols): rows [start, stop) of im2col(x) as (stop - start, taps * C).
+
+        cols is one buffer, overwritten by the next block: use it before asking for the next.
+        Blocks are whole images when one image's matrix fits in block_bytes (their padding is
+        written into a small reused buffer), else runs of rows of the first output axis of one
+        image (from a padded copy of the input).
+        """
+        xp = self.xp
+        x = self._channels_last(x, geom)
+        width = geom.taps * geom.channels
+        per_image = math.prod(geom.out)
+        line = per_image // geom.out[0]
+        row_bytes = width * x.itemsize
+        padded = any(b or a for b, a in geom.pads)
+        if per_image * row_bytes <= self.block_bytes:
+            images = min(geom.batch, self.block_bytes // (per_image * row_bytes))
+            blocks = [(n, min(n + images, geom.batch), 0, geom.out[0])
+                      for n in range(0, geom.batch, images)]
+            if padded:
+                buffer = xp.zeros((images,) + tuple(n + b + a for n, (b, a) in zip(
+                    geom.spatial, geom.pads)) + (geom.channels,), dtype=x.dtype)
+                interior = (slice(None),) + tuple(
+                    slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
+        else:
+            lines = max(1, self.block_bytes // (line * row_bytes))
+            blocks = [(n, n + 1, o, min(o + lines, geom.out[0]))
+                      for n in range(geom.batch) for o in range(0, geom.out[0], lines)]
+            if padded:
+                x = self._pad(x, geom, 0)
+                padded = False
+        cols_buffer = xp.empty((blocks[0][1] - blocks[0][0]) * (blocks[0][3] - blocks[0][2])
+                               * line * width, dtype=x.dtype)
+        for n0, n1, o0, o1 in blocks:
+            if padded:
+                source = buffer[:n1 - n0]
+                xp.copyto(source[interior], x[n0:n1])
+            else:
+                source = x[n0:n1]
+            view = self._window_view(source, geom)[:, o0:o1]
+            rows = (n1 - n0) * (o1 - o0) * line
+            cols = cols_buffer[:rows * width]
+            xp.copyto(cols.reshape(view.shape), view)
+            start = n0 * per_image + o0 * line
+            yield start, start + rows, cols.reshape(rows, width)
+
+    def _conv_blocked(self, x, matrix, geom):
+        """Convolution of x with a (taps * C, K) kernel matrix, block by block."""
+        xp = self.xp
+        y = xp.empty((geom.rows, matrix.shape[1]), dtype=xp.result_type(x.dtype, matrix.dtype))
+        for start, stop, cols in self._receptive_fields(x, geom):
+            xp.matmul(cols, matrix, out=y[start:stop])
+        return self._from_channels_last(
+            y.reshape((geom.batch,) + geom.out + (matrix.shape[1],)), geom)
+
+    def _grad_weight_blocked(self, x, dy, geom, kernel_shape):
+        xp = self.xp
+        dy = xp.ascontiguousarray(self._channels_last(dy, geom)).reshape(geom.rows, -1)
+        grad = partial = None
+        for start, stop, cols in self._receptive_fields(x, geom):
+            if grad is None:
+                grad = xp.matmul(cols.T, dy[start:stop])
+                partial = xp.empty_like(grad)
+            else:
+                grad += xp.matmul(cols.T, dy[start:stop], out=partial)
+        return grad.reshape(kernel_shape)
+
     # ------------------------------------------------------------------ convolution
     def conv(self, x, w, geom):
-        """Convolution of x with the Keras kernel w; returns (output, cols) for the gradients."""
+        """Convolution of x with the Keras kernel w; returns (output, state for the gradients)."""
+        if self._blocked(geom):
+            return self._conv_blocked(x, w.reshape(-1, w.shape[-1]), geom), x
         cols = self.im2col(x, geom)
         return self.conv_cols(cols, w, geom), cols
+
+    def conv_state(self, x, geom):
+        """What conv() would return as its state for conv_grad_weight, without the convolution."""
+        return x if self._blocked(geom) else self.im2col(x, geom)
 
     def conv_cols(self, cols, w, geom):
         """The GEMM half of a convolution, from im2col's matrix."""
         return self._rows_output(self._matmul(cols, self._kernel_matrix(w, geom)), geom)
 
     def conv_grad_input(self, dy, w, geom):
-        """Gradient of the convolution with respect to its input (also the transposed convolution):
-        one GEMM into the receptive-field matrix, then col2im."""
+        """Gradient of the convolution with respect to its input (also the transposed convolution).
+
+        Stride 1: a correlation of the padded output gradient with the flipped kernel (blocked,
+        one GEMM per block). Otherwise one GEMM into the receptive-field matrix, then col2im.
+        """
+        dual = geom.input_gradient_geometry(w.shape[-1]) if self._blocked(geom) else None
+        if dual is not None:
+            flipped = w[(slice(None, None, -1),) * geom.rank]
+            matrix = self.xp.ascontiguousarray(self.xp.swapaxes(flipped, -1, -2))
+            return self._conv_blocked(dy, matrix.reshape(-1, w.shape[-2]), dual)
         kernel = self.xp.swapaxes(self._kernel_matrix(w, geom), 1, 2)
         return self.col2im(self._matmul(self._output_rows(dy, geom), kernel), geom)
 
-    def conv_grad_weight(self, cols, dy, geom, kernel_shape):
-        """Gradient of the convolution with respect to its kernel, from im2col of the input."""
+    def conv_grad_weight(self, state, dy, geom, kernel_shape):
+        """Gradient of the convolution with respect to its kernel, from conv()'s state."""
+        if self._blocked(geom):
+            return self._grad_weight_blocked(state, dy, geom, kernel_shape)
         xp = self.xp
-        grad = self._matmul(xp.swapaxes(cols, 1, 2), self._output_rows(dy, geom))
+        grad = self._matmul(xp.swapaxes(state, 1, 2), self._output_rows(dy, geom))
         return xp.moveaxis(grad, 0, 1).reshape(kernel_shape)
 
     # ------------------------------------------------------------------ pooling
