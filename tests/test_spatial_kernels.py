@@ -1,11 +1,15 @@
 """The paths inside the spatial kernels that the layer tests do not reach on their own: the
 blocked convolution at several block sizes, the stride-1 input gradient as a correlation (and its
-fallback). References: the plain loops of spatial_reference, float64 finite differences."""
+fallback), pooling over disjoint windows (padding, gaps, ties) and non-finite pooling gradients.
+References: the plain loops of spatial_reference, a loop written here, float64 finite differences."""
+import itertools
+
 import numpy as np
 import pytest
 
 import spatial_reference as ref
 from gkeras import backend as K
+from gkeras.backend import autodiff as ad
 from gkeras.backend import spatial
 from gkeras.backend.numpy_backend import NumpyBackend
 from gradcheck import check_gradients
@@ -86,3 +90,84 @@ def test_transposed_convolution_with_pads_wider_than_the_window(backend, rng):
     expected = ref.conv_transpose(x, w, [2, 2], (1, 1), [(2, 3), (2, 3)], (1, 1))
     np.testing.assert_allclose(backend.to_numpy(y.data), expected, rtol=1e-10)
     check_gradients(lambda a, b: K.conv2d_transpose(a, b, (2, 2, 2, 1), (1, 1), 'same'), x, w)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling over disjoint windows (strides >= pool size): written window by window
+
+# rank, batch, spatial, channels, pool_size, strides, padding
+DISJOINT_CASES = [
+    (2, 2, (5, 7), 3, (2, 2), None, 'same'),
+    (2, 1, (7, 8), 2, (2, 3), (3, 4), 'valid'),
+    (2, 1, (7, 8), 2, (2, 3), (3, 4), 'same'),
+    (1, 2, (9,), 2, (3,), (4,), 'same'),
+    (3, 1, (5, 4, 3), 2, (2, 2, 3), None, 'same'),
+]
+
+
+def pool_id(case):
+    return f'{case[0]}d-{case[6]}-p{case[4]}-s{case[5]}'
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('data_format', FORMATS)
+@pytest.mark.parametrize('case', DISJOINT_CASES, ids=pool_id)
+def test_disjoint_pooling_matches_loop_reference(backend, rng, case, data_format, mode):
+    rank, batch, size, channels, pool_size, strides, padding = case
+    x = make_input(rng, batch, size, channels, data_format)
+    y = spatial.pooling(backend.asarray(x), pool_size, strides, padding, data_format, mode)
+    expected = ref.pool(x, pool_size, strides or pool_size, padding, mode,
+                        data_format == 'channels_first')
+    np.testing.assert_allclose(backend.to_numpy(y.data), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('case', DISJOINT_CASES, ids=pool_id)
+def test_disjoint_pooling_gradients(backend, rng, case, mode):
+    rank, batch, size, channels, pool_size, strides, padding = case
+    first = rank == 2
+    data_format = 'channels_first' if first else 'channels_last'
+    shape = (batch,) + size + (channels,)
+    x = rng.permutation(np.prod(shape)).reshape(shape) / 7.0  # one maximum per window
+    x = np.moveaxis(x, -1, 1) if first else x
+    check_gradients(lambda a: spatial.pooling(a, pool_size, strides, padding, data_format, mode),
+                    x, noncontiguous=True)
+
+
+def max_pool_grad_reference(x, dy, pool_size, strides, padding):
+    """dy of each window added to the first maximum of its real elements (row-major order)."""
+    rank = len(pool_size)
+    pads = ref.pads_for(padding, x.shape[1:-1], pool_size, strides, (1,) * rank)
+    dx = np.zeros_like(x)
+    for n, c in itertools.product(range(x.shape[0]), range(x.shape[-1])):
+        for o in itertools.product(*[range(s) for s in dy.shape[1:-1]]):
+            starts = [o[i] * strides[i] - pads[i][0] for i in range(rank)]
+            positions = [p for p in itertools.product(*[
+                range(max(s, 0), min(s + k, n_in))
+                for s, k, n_in in zip(starts, pool_size, x.shape[1:-1])])]
+            values = [x[(n,) + p + (c,)] for p in positions]
+            first = positions[int(np.argmax(values))]  # argmax returns the first maximum
+            dx[(n,) + first + (c,)] += dy[(n,) + o + (c,)]
+    return dx
+
+
+@pytest.mark.parametrize('case', [
+    ((2, 6, 7, 3), (2, 2), (2, 2), 'valid'),
+    ((2, 5, 7, 3), (2, 3), (2, 3), 'same'),
+    ((1, 4, 4, 3, 2), (2, 2, 3), (2, 2, 3), 'same'),
+    ((2, 7, 6, 2), (3, 3), (2, 2), 'same'),
+    ((2, 5, 5, 2), (2, 2), (1, 1), 'valid'),
+], ids=lambda c: f'{len(c[1])}d-p{c[1]}-s{c[2]}-{c[3]}')
+def test_max_pooling_ties_and_non_finite_gradients(backend, rng, case):
+    # many ties (zeros, as after a ReLU): every window's gradient goes to its first maximum;
+    # an inf or NaN gradient lands on that element only and turns nothing else into NaN
+    shape, pool_size, strides, padding = case
+    x = np.maximum(rng.integers(-2, 3, size=shape), 0).astype('float32')
+    xv = ad.Variable(backend.asarray(x))
+    y = spatial.pooling(xv, pool_size, strides, padding)
+    dy = rng.standard_normal(y.shape).astype('float32')
+    dy.reshape(-1)[[0, 5]] = [np.inf, np.nan]
+    (grad,) = ad.gradients(ad.reduce_sum(y * backend.asarray(dy)), [xv])
+    expected = max_pool_grad_reference(x, dy, pool_size, strides, padding)
+    # (overlapping windows add their shares in another order than the loop: rounding only)
+    np.testing.assert_allclose(backend.to_numpy(grad), expected, rtol=1e-6, atol=0)

@@ -260,38 +260,110 @@ class NumpyBackend:
             counts = counts * per_axis.reshape(shape)
         return counts
 
+    @staticmethod
+    def _disjoint(geom):
+        """True when no two pooling windows overlap (strides at least the window)."""
+        return all(s >= k for s, k in zip(geom.strides, geom.kernel))
+
+    def _pool_view(self, padded, geom, writeable=False):
+        """View (N, o1, k1, o2, k2, ..., C) of the disjoint pooling windows of padded."""
+        s = padded.strides
+        shape, strides = [padded.shape[0]], [s[0]]
+        for o, k, step, stride in zip(geom.out, geom.kernel, geom.strides, s[1:-1]):
+            shape += [o, k]
+            strides += [stride * step, stride]
+        return self._strided(padded, tuple(shape) + (padded.shape[-1],),
+                             tuple(strides) + (s[-1],), writeable)
+
+    def _pool_taps(self, view, geom):
+        """The slices (N, *out, C) of a _pool_view, one per window tap in kernel order."""
+        for tap in itertools.product(*(range(k) for k in geom.kernel)):
+            yield view[(slice(None),) + sum(((slice(None), t) for t in tap), ()) + (Ellipsis,)]
+
+    @staticmethod
+    def _spread(geom):
+        """Index that turns (N, *out, C) into (N, o1, 1, o2, 1, ..., C), to broadcast on windows."""
+        return (slice(None),) + (slice(None), None) * geom.rank + (Ellipsis,)
+
+    def _select(self, values, mask, out=None):
+        """values where mask, else +0, bit for bit (a non-finite value never leaks elsewhere).
+
+        A bitwise and with the mask as all-ones / all-zeros integers; as fast as a multiply and
+        unlike one, inf * 0 gives no NaN. Overwrites the (boolean) mask.
+        """
+        xp = self.xp
+        ints = xp.dtype(f'i{values.dtype.itemsize}')
+        ones = mask.view(xp.int8)
+        xp.negative(ones, out=ones)
+        if out is None:
+            return xp.bitwise_and(values.view(ints), ones).view(values.dtype)
+        xp.bitwise_and(values.view(ints), ones, out=out.view(ints))
+        return out
+
     def pool(self, mode, x, geom, keep_argmax):
         """Max or average pooling; returns (output, state for pool_grad).
 
-        One elementwise pass per window tap over strided slices; max keeps the index of the
-        first maximum of each window (for the gradient) when keep_argmax is set.
+        One elementwise pass per window tap over strided views (of the windows themselves when
+        they do not overlap); max keeps the index of the first maximum of each window (for the
+        gradient) when keep_argmax is set.
         """
         xp = self.xp
         padded = self._pad(self._channels_last(x, geom), geom, -numpy.inf if mode == 'max' else 0)
-        out, argmax = None, None
-        for i, source in enumerate(self._tap_offsets(geom)):
-            values = padded[source]
-            if out is None:
-                out = values.copy()
-                if mode == 'max' and keep_argmax:
-                    argmax = xp.zeros(out.shape, dtype=xp.uint8 if geom.taps < 256 else xp.int32)
-            elif mode == 'max':
+        if self._disjoint(geom):
+            taps = list(self._pool_taps(self._pool_view(padded, geom), geom))
+        else:
+            taps = [padded[source] for source in self._tap_offsets(geom)]
+        out, argmax = taps[0].copy(), None
+        if mode == 'max':
+            if keep_argmax:
+                argmax = xp.zeros(out.shape, dtype=xp.uint8 if geom.taps <= 256 else xp.int32)
+                greater = xp.empty(out.shape, dtype=bool)
+                index = xp.empty_like(argmax)
+            for i, values in enumerate(taps[1:], 1):
                 if keep_argmax:
-                    # strictly greater: ties keep the first maximum, as TensorFlow does
-                    argmax[values > out] = i
+                    # ties keep the first maximum, as in TensorFlow: a later tap takes over only
+                    # where strictly greater, and since tap indices grow, the argmax is a running
+                    # maximum of (greater * tap index)
+                    xp.greater(values, out, out=greater)
+                    xp.multiply(greater, argmax.dtype.type(i), out=index)
+                    xp.maximum(argmax, index, out=argmax)
                 xp.maximum(out, values, out=out)
-            else:
+        else:
+            for values in taps[1:]:
                 out += values
-        if mode == 'avg':
-            out /= self.window_counts(geom).astype(out.dtype)
+            out /= self._window_sizes(geom, out.dtype)
         return self._from_channels_last(out, geom), argmax
+
+    def _window_sizes(self, geom, dtype):
+        """Divisor of average pooling: the window size, or per window its real elements."""
+        if any(b or a for b, a in geom.pads):
+            return self.window_counts(geom).astype(dtype)
+        return geom.taps
 
     def pool_grad(self, mode, dy, state, geom):
         """Gradient of pool() with respect to its input; `state` is what pool() returned."""
         xp = self.xp
         dy = self._channels_last(dy, geom)
-        if mode == 'max':
-            zero = xp.zeros((), dtype=dy.dtype)
-            return self._accumulate_taps(lambda i: xp.where(state == i, dy, zero), geom, dy.dtype)
-        share = dy / self.window_counts(geom).astype(dy.dtype)
-        return self._accumulate_taps(lambda i: share, geom, dy.dtype)
+        padded_size = tuple(n + b + a for n, (b, a) in zip(geom.spatial, geom.pads))
+        if mode == 'avg':
+            dy = dy / self._window_sizes(geom, dy.dtype)
+        if self._disjoint(geom):
+            # each input element is in one window at most: write the windows, no accumulation
+            tiled = all(s == k and o * s == n for s, k, o, n in zip(
+                geom.strides, geom.kernel, geom.out, padded_size))
+            padded = (xp.empty if tiled else xp.zeros)(
+                (geom.batch,) + padded_size + (geom.channels,), dtype=dy.dtype)
+            windows = self._pool_view(padded, geom, writeable=True)
+            spread = self._spread(geom)
+            if mode == 'max':
+                grid = xp.arange(geom.taps, dtype=state.dtype).reshape(
+                    (1,) + sum(((1, k) for k in geom.kernel), ()) + (1,))
+                self._select(dy[spread], xp.equal(state[spread], grid), out=windows)
+            else:
+                xp.copyto(windows, dy[spread])
+        else:
+            padded = xp.zeros((geom.batch,) + padded_size + (geom.channels,), dtype=dy.dtype)
+            for i, target in enumerate(self._tap_offsets(geom)):
+                padded[target] += self._select(dy, state == i) if mode == 'max' else dy
+        crop = (slice(None),) + tuple(slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
+        return self._from_channels_last(padded[crop], geom)
