@@ -181,3 +181,18 @@ def test_count_params_and_trainable_flags(backend):
     assert len(model.non_trainable_weights) == 2
     model.trainable = False
     assert model.trainable_weights == []
+
+
+def test_k_function_reads_intermediate_outputs_in_either_phase(backend, rng):
+    model = Sequential([Dense(4, activation='relu', input_shape=(3,)), Dropout(0.5), Dense(2)])
+    x = rng.standard_normal((6, 3)).astype('float32')
+    kernel, bias = model.layers[0].get_weights()
+    hidden = relu(x @ kernel + bias)
+    get_hidden = K.function([model.input], [model.layers[0].output])
+    np.testing.assert_allclose(get_hidden([x])[0], hidden, rtol=1e-5, atol=1e-6)
+    get_dropped = K.function([model.input, K.learning_phase()], [model.layers[1].output])
+    np.testing.assert_allclose(get_dropped([x, 0])[0], hidden, rtol=1e-5, atol=1e-6)
+    dropped = get_dropped([x, 1])[0]
+    kept = dropped != 0
+    np.testing.assert_allclose(dropped[kept], 2 * hidden[kept], rtol=1e-5)
+    assert (hidden[~kept] != 0).any()  # training phase really dropped some activations
