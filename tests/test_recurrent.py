@@ -55,13 +55,15 @@ def test_composed_cell_path_matches_tf_keras(backend, case, monkeypatch):
 
 def test_fused_path_is_taken_for_builtin_cells(backend, monkeypatch):
     calls = []
-    original = recurrent_ops.lstm_step
-    monkeypatch.setattr(recurrent_ops, 'lstm_step',
-                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    for name in ('lstm_step', 'lstm_sequence'):
+        monkeypatch.setattr(recurrent_ops, name,
+                            lambda *a, _name=name, _original=getattr(recurrent_ops, name), **k:
+                            calls.append(_name) or _original(*a, **k))
     monkeypatch.setattr(K, 'rnn', None)  # the composed path would fail
     layer = layers.LSTM(3)
     layer(np.ones((2, 4, 5), np.float32))
-    assert len(calls) == 4
+    # NumPy runs the whole sequence as one primitive, CuPy one fused step per time step
+    assert calls == (['lstm_sequence'] if backend.name == 'numpy' else ['lstm_step'] * 4)
 
 
 @pytest.mark.parametrize('case', ['lstm_seq', 'gru_masked_backwards_seq'])

@@ -7,11 +7,16 @@ result along time with autodiff.unstack (backward linear in the sequence length)
 steps. The cell elementwise math is written once on `xp` (`XpCells`, the NumPy path and the
 reference); on CuPy `CudaCells` runs the same math as fused kernels from cuda/rnn_cells.cu,
 compiled lazily on first use. User step functions go through K.rnn (backend/functions.py).
+
+On NumPy a whole LSTM sequence is one tape node (`lstm_sequence`): its loops write every step
+into buffers allocated once per sequence (pre-activations, gates, the state history), with
+`out=` and no per-step arrays, and the backward takes the recurrent kernel's gradient as one
+GEMM over all the steps.
 """
 import numpy as np
 
 from . import kernels, selection
-from .autodiff import _record, raw
+from .autodiff import _needs_grad, _record, raw
 
 # Activations the fused kernels evaluate themselves (others go through the composed cell path).
 FUSED_ACTIVATIONS = {'linear': 0, 'tanh': 1, 'sigmoid': 2, 'hard_sigmoid': 3, 'relu': 4}
@@ -26,16 +31,26 @@ def _activate(xp, name, a):
     if name == 'tanh':
         return xp.tanh(a)
     if name == 'sigmoid':
-        e = xp.exp(-xp.abs(a))
-        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        y = xp.negative(a)
+        _sigmoid_in_place(xp, y)
+        return y
     if name == 'hard_sigmoid':
         y = a * 0.2
         y += 0.5
-        # clip(y, 0, 1) without np.clip's wrapper, which costs more than the math at RNN sizes
-        return xp.minimum(xp.maximum(y, 0., out=y), 1., out=y)
+        return xp.clip(y, 0., 1., out=y)
     if name == 'relu':
         return xp.maximum(a, 0)
     return a.copy()
+
+
+def _sigmoid_in_place(xp, y):
+    """1 / (1 + exp(y)) in place of y = -a: four passes and no temporaries, where the form
+    exp(-|a|) / (1 + exp(-|a|)) for a < 0 takes twice the time. exp overflows to inf for
+    a < -88 (float32), which gives the right 0; float16 flushes sigmoid(a) < 1.5e-5 to 0."""
+    with np.errstate(over='ignore'):
+        xp.exp(y, out=y)
+    y += 1
+    xp.divide(1, y, out=y)
 
 
 def _slope(xp, name, a, y):
@@ -298,6 +313,174 @@ def lstm_step(x_t, state, recurrent_kernel, mask=None, activation='tanh',
         return (dz if needs[0] else None, d_prev if needs[1] else None,
                 h_prev.T @ dz if needs[2] else None)
     return _record(out, (x_t, state, recurrent_kernel), vjp)
+
+
+def fuses_sequences():
+    """Whether lstm_sequence runs on the active backend (NumPy). On CuPy the layers loop the
+    step primitives, whose cells are fused CUDA kernels."""
+    return selection.active().name == 'numpy'
+
+
+def _activate_into(name, a, out):
+    """activation(a) written into out (another NumPy array), with _activate's operations."""
+    if name == 'tanh':
+        np.tanh(a, out=out)
+    elif name == 'sigmoid':
+        # -a as a * -1: NumPy 2.4's negative with a strided input and output reads the input
+        # as if it were contiguous (float32, int32)
+        _sigmoid_in_place(np, np.multiply(a, -1, out=out))
+    elif name == 'hard_sigmoid':
+        np.multiply(a, 0.2, out=out)
+        out += 0.5
+        np.clip(out, 0., 1., out=out)
+    elif name == 'relu':
+        np.maximum(a, 0, out=out)
+    else:
+        out[...] = a
+
+
+def _slope_into(name, a, y, out, flags):
+    """_slope(name, a, y) written into the NumPy array out (flags: a boolean scratch of its
+    shape); None for the linear activation, whose slope is 1."""
+    if name == 'tanh':
+        np.multiply(y, y, out=out)
+        np.subtract(1, out, out=out)
+    elif name == 'sigmoid':
+        np.subtract(1, y, out=out)
+        out *= y
+    elif name == 'hard_sigmoid':
+        np.multiply(a, 0.2, out=out)
+        out += 0.5
+        np.greater_equal(out, 0, out=flags)
+        flags &= out <= 1
+        np.multiply(flags, out.dtype.type(0.2), out=out)
+    elif name == 'relu':
+        np.greater(a, 0, out=flags)
+        out[...] = flags
+    else:
+        return None
+    return out
+
+
+def lstm_sequence(projected, initial_state, recurrent_kernel, mask=None, activation='tanh',
+                  recurrent_activation='hard_sigmoid', return_sequence=False):
+    """A whole LSTM sequence as one tape node: the steps of lstm_step, in order.
+
+    Args:
+        projected: (time, batch, 4u) input projections, x @ kernel + bias (gates i, f, c, o).
+        initial_state: (batch, 2u), h and c side by side.
+        recurrent_kernel: (u, 4u).
+        mask: (time, batch) booleans; False keeps the previous state.
+        return_sequence: return the state after every step, (time, batch, 2u), instead of
+            the final state (batch, 2u).
+
+    NumPy arrays only (see fuses_sequences).
+    """
+    _check_activations(activation, recurrent_activation)
+    xd, s0, kernel = raw(projected), raw(initial_state), raw(recurrent_kernel)
+    steps, batch = xd.shape[:2]
+    u = kernel.shape[0]
+    dtype = np.result_type(xd, s0, kernel)
+    keep = drop = None
+    if mask is not None:
+        keep = np.asarray(raw(mask)).reshape(steps, batch, 1).astype(bool, copy=False)
+        drop = ~keep
+    # Without a tape the steps share one row of each buffer; the backward needs them all.
+    taped = _needs_grad(projected, initial_state, recurrent_kernel)
+    rows = steps if taped else 1
+    states = np.empty((steps + 1, batch, 2 * u), dtype=dtype)    # [h | c] before each step
+    states[0] = s0
+    pre = np.empty((rows, batch, 4 * u), dtype=dtype)            # x_t + h_prev @ kernel
+    gates = np.empty((rows, batch, 4 * u), dtype=dtype)          # activated i, f, c, o
+    c_act = np.empty((rows, batch, u), dtype=dtype)              # activation(c)
+    # the new c before the mask (the state's c when there is none)
+    c_new = states[1:, :, u:] if keep is None else np.empty((rows, batch, u), dtype=dtype)
+    product = np.empty((batch, u), dtype=dtype)
+    for t in range(steps):
+        r = t if taped else 0
+        z, gate = pre[r], gates[r]
+        np.matmul(states[t, :, :u], kernel, out=z)
+        z += xd[t]
+        _activate_into(recurrent_activation, z, gate)
+        _activate_into(activation, z[:, 2 * u:3 * u], gate[:, 2 * u:3 * u])
+        c = c_new[t if keep is None else r]
+        np.multiply(gate[:, u:2 * u], states[t, :, u:], out=c)
+        c += np.multiply(gate[:, :u], gate[:, 2 * u:3 * u], out=product)
+        _activate_into(activation, c, c_act[r])
+        np.multiply(gate[:, 3 * u:], c_act[r], out=states[t + 1, :, :u])
+        if keep is not None:
+            states[t + 1, :, u:] = c
+            np.copyto(states[t + 1], states[t], where=drop[t])
+    out = states[1:] if return_sequence else states[steps]
+
+    def vjp(dy, needs):
+        # BLAS multiplies by a contiguous kernel.T ~1.6x faster than by the transposed view
+        kernel_t = np.ascontiguousarray(kernel.T)
+        dz_all = np.empty((steps, batch, 4 * u), dtype=dtype)
+        dh = np.zeros((batch, u), dtype=dtype)    # the gradient of the state after step t
+        dc = np.zeros((batch, u), dtype=dtype)
+        if not return_sequence:
+            dh += dy[:, :u]
+            dc += dy[:, u:]
+        dc_total = np.empty((batch, u), dtype=dtype)
+        slope = np.empty((batch, 4 * u), dtype=dtype)
+        flags = np.empty((batch, 4 * u), dtype=bool)
+        if keep is not None:
+            dh_new, dc_new = np.empty((batch, u), dtype=dtype), np.empty((batch, u), dtype=dtype)
+        for t in range(steps - 1, -1, -1):
+            if return_sequence:
+                dh += dy[t, :, :u]
+                dc += dy[t, :, u:]
+            z, gate, dz = pre[t], gates[t], dz_all[t]
+            if keep is not None:
+                dh_new.fill(0)
+                dc_new.fill(0)
+                np.copyto(dh_new, dh, where=keep[t])
+                np.copyto(dc_new, dc, where=keep[t])
+            else:
+                dh_new, dc_new = dh, dc
+            # the gradient of c: through h = o * activation(c), and from the next step
+            np.multiply(dh_new, gate[:, 3 * u:], out=dc_total)
+            d_act = _slope_into(activation, c_new[t], c_act[t], slope[:, :u], flags[:, :u])
+            if d_act is not None:
+                dc_total *= d_act
+            dc_total += dc_new
+            np.multiply(dc_total, gate[:, 2 * u:3 * u], out=dz[:, :u])
+            np.multiply(dc_total, states[t, :, u:], out=dz[:, u:2 * u])
+            np.multiply(dc_total, gate[:, :u], out=dz[:, 2 * u:3 * u])
+            np.multiply(dh_new, c_act[t], out=dz[:, 3 * u:])
+            # times the slopes: the recurrent activation's, the activation's for the cell input
+            z_cell, gate_cell = z[:, 2 * u:3 * u], gate[:, 2 * u:3 * u]
+            if recurrent_activation == 'linear':
+                d_cell = _slope_into(activation, z_cell, gate_cell, slope[:, :u], flags[:, :u])
+                if d_cell is not None:
+                    dz[:, 2 * u:3 * u] *= d_cell
+            else:
+                _slope_into(recurrent_activation, z, gate, slope, flags)
+                if _slope_into(activation, z_cell, gate_cell, slope[:, 2 * u:3 * u],
+                               flags[:, 2 * u:3 * u]) is None:
+                    slope[:, 2 * u:3 * u] = 1
+                dz *= slope
+            # the gradient of the state before step t
+            if keep is not None:
+                dc_new.fill(0)
+                np.copyto(dc_new, dc, where=drop[t])
+                dc_new += np.multiply(dc_total, gate[:, u:2 * u], out=dc)
+                dc, dc_new = dc_new, dc
+                dh_new.fill(0)
+                np.copyto(dh_new, dh, where=drop[t])
+                dh_new += np.matmul(dz, kernel_t, out=dh)
+                dh, dh_new = dh_new, dh
+            else:
+                np.multiply(dc_total, gate[:, u:2 * u], out=dc)
+                np.matmul(dz, kernel_t, out=dh)
+        d_state = np.concatenate([dh, dc], axis=1) if needs[1] else None
+        d_kernel = None
+        if needs[2]:
+            h_prev = states[:-1, :, :u].reshape(steps * batch, u)
+            d_kernel = h_prev.T @ dz_all.reshape(steps * batch, 4 * u)
+        return dz_all if needs[0] else None, d_state, d_kernel
+    return _record(out, (projected, initial_state, recurrent_kernel), vjp)
 
 
 def gru_step(x_t, h_prev, recurrent_kernel, recurrent_bias=None, mask=None, reset_after=False,

@@ -450,6 +450,18 @@ class LSTMCell(_RNNCell):
         return recurrent_ops.lstm_step(x_t, state, self.recurrent_kernel, mask,
                                        *self._fused_activations())
 
+    def run_sequence(self, inputs, states, mask, training, keep_sequence):
+        if not recurrent_ops.fuses_sequences():
+            return super().run_sequence(inputs, states, mask, training, keep_sequence)
+        # the whole sequence as one tape node (NumPy)
+        out = recurrent_ops.lstm_sequence(self._project(inputs, training), self._pack(states),
+                                          self.recurrent_kernel, mask,
+                                          *self._fused_activations(),
+                                          return_sequence=keep_sequence)
+        if keep_sequence:
+            return self._sequence_output(out), self._unpack(out[-1])
+        return None, self._unpack(out)
+
     def get_config(self):
         config = self._config()
         config['recurrent_activation'] = activations.serialize(self.recurrent_activation)
