@@ -188,6 +188,35 @@ def test_masked_gradients_do_not_turn_infinities_into_nan(backend):
             np.testing.assert_array_equal(g, expected, err_msg=name)
 
 
+@pytest.mark.parametrize('dtype', [np.float16, np.float32, np.float64])
+def test_gated_gradients_are_the_selected_upstream_bits(backend, rng, dtype):
+    x = rng.normal(size=(5, 7)).astype(dtype)
+    x[0, :3] = [0.0, 1.0, -1.0]  # at the relu / clip / maximum bounds
+    dy = rng.normal(size=(5, 7)).astype(dtype)
+    dy[1, :4] = [np.inf, -np.inf, np.nan, -0.0]
+    condition = rng.random((5, 7)) > 0.5
+    given = condition.copy()
+    xb = selection.active().asarray(x)
+    cases = {  # primitive, the mask of the gradient's first input
+        'relu': (lambda t: ad.relu(t), x > 0),
+        'maximum': (lambda t: ad.maximum(t, 0.0), x >= 0),
+        'minimum': (lambda t: ad.minimum(t, 0.0), x <= 0),
+        'clip': (lambda t: ad.clip(t, -1.0, 1.0), (x >= -1) & (x <= 1)),
+        'where_a': (lambda t: ad.where(selection.active().asarray(condition), t, 0.0),
+                    condition),
+        'where_b': (lambda t: ad.where(selection.active().asarray(condition), 0.0, t),
+                    ~condition),
+    }
+    for name, (fn, mask) in cases.items():
+        t = ad.Variable(xb.copy())
+        (g,) = ad.gradients(fn(t), [t], output_gradient=selection.active().asarray(dy))
+        g = to_np(g)
+        expected = np.where(mask, dy, dtype(0))
+        assert g.dtype == dtype, name
+        assert g.tobytes() == expected.tobytes(), name  # nan, inf and -0.0 pass as they are
+    np.testing.assert_array_equal(condition, given)  # where's condition is not written
+
+
 @pytest.mark.filterwarnings('error::RuntimeWarning')
 def test_infinite_gradients_at_zero_are_quiet(backend):
     (g,) = grads_of(lambda t: ad.reduce_sum(ad.sqrt(t)), [0.0, 4.0])
