@@ -15,9 +15,9 @@ from gkeras.backend.numpy_backend import NumpyBackend
 from gradcheck import check_gradients
 from test_conv import FORMATS, make_input
 
-# block_bytes: 1 = one row of the first output axis per block (from a padded copy); 3000 = a few
-# images per block (padding written into the reused block buffer), the last block shorter
-BLOCK_BYTES = [1, 3000]
+# block_bytes: 1 = one row of the first output axis per block, 800 = a few such rows (float32),
+# 3000 = a few images per block; padding is written into the reused block buffer
+BLOCK_BYTES = [1, 800, 3000]
 
 # rank, batch, spatial, channels, kernel, strides, padding, dilation, filters
 BLOCKED_CASES = [

@@ -66,11 +66,12 @@ class NumpyBackend:
         """A view of x with the given shape and byte strides (never copies)."""
         return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=writeable)
 
-    def _window_view(self, x, geom):
-        """Strided view (N, *out, *kernel, C) of every receptive field of a padded x (N, ..., C)."""
+    def _window_view(self, x, geom, out=None):
+        """Strided view (N, *out, *kernel, C) of the receptive fields of a padded x (N, ..., C);
+        `out` (default geom.out) is how many windows to take along each axis."""
         s = x.strides
         spatial = s[1:-1]
-        shape = (x.shape[0],) + geom.out + geom.kernel + (x.shape[-1],)
+        shape = (x.shape[0],) + (out or geom.out) + geom.kernel + (x.shape[-1],)
         strides = ((s[0],) + tuple(a * b for a, b in zip(spatial, geom.strides))
                    + tuple(a * b for a, b in zip(spatial, geom.dilation)) + (s[-1],))
         return self._strided(x, shape, strides)
@@ -130,10 +131,10 @@ class NumpyBackend:
 
     # ------------------------------------------------------------------ blocked convolution
     # On the CPU a convolution without groups runs block by block over the output rows: the
-    # receptive-field matrix of a block (about block_bytes) is copied into one reused buffer and
-    # multiplied at once, so the copy is read back from cache instead of memory, the GEMMs get
-    # operands BLAS likes, and no matrix taps times the input's size is ever allocated. The
-    # weight gradient recomputes each block's matrix instead of keeping the forward's.
+    # receptive-field matrix of a block (at most block_bytes, sized to stay in a core's L2
+    # cache) is copied into one reused buffer and multiplied at once, so the GEMM reads it back
+    # from cache instead of memory, and no matrix taps times the input's size is ever allocated.
+    # The weight gradient recomputes each block's matrix instead of keeping the forward's.
 
     blocked_conv = True
     block_bytes = 1 << 21
@@ -145,47 +146,51 @@ class NumpyBackend:
         """Yield (start, stop, cols): rows [start, stop) of im2col(x) as (stop - start, taps * C).
 
         cols is one buffer, overwritten by the next block: use it before asking for the next.
-        Blocks are whole images when one image's matrix fits in block_bytes (their padding is
-        written into a small reused buffer), else runs of rows of the first output axis of one
-        image (from a padded copy of the input).
+        A block is whole images when one image's matrix fits in block_bytes, else a run of the
+        first output axis of one image; blocks are balanced in size. Zero padding is written
+        into a small buffer reused by every block.
         """
         xp = self.xp
         x = self._channels_last(x, geom)
         width = geom.taps * geom.channels
-        per_image = math.prod(geom.out)
-        line = per_image // geom.out[0]
-        row_bytes = width * x.itemsize
-        padded = any(b or a for b, a in geom.pads)
-        if per_image * row_bytes <= self.block_bytes:
-            images = min(geom.batch, self.block_bytes // (per_image * row_bytes))
-            blocks = [(n, min(n + images, geom.batch), 0, geom.out[0])
-                      for n in range(0, geom.batch, images)]
-            if padded:
-                buffer = xp.zeros((images,) + tuple(n + b + a for n, (b, a) in zip(
-                    geom.spatial, geom.pads)) + (geom.channels,), dtype=x.dtype)
-                interior = (slice(None),) + tuple(
-                    slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
+        line = math.prod(geom.out[1:])
+        per_image = geom.out[0] * line
+        most_rows = max(1, self.block_bytes // (width * x.itemsize))
+        if per_image <= most_rows:
+            images, lines = _balanced(geom.batch, most_rows // per_image), geom.out[0]
         else:
-            lines = max(1, self.block_bytes // (line * row_bytes))
-            blocks = [(n, n + 1, o, min(o + lines, geom.out[0]))
-                      for n in range(geom.batch) for o in range(0, geom.out[0], lines)]
-            if padded:
-                x = self._pad(x, geom, 0)
-                padded = False
-        cols_buffer = xp.empty((blocks[0][1] - blocks[0][0]) * (blocks[0][3] - blocks[0][2])
-                               * line * width, dtype=x.dtype)
-        for n0, n1, o0, o1 in blocks:
-            if padded:
-                source = buffer[:n1 - n0]
-                xp.copyto(source[interior], x[n0:n1])
-            else:
-                source = x[n0:n1]
-            view = self._window_view(source, geom)[:, o0:o1]
-            rows = (n1 - n0) * (o1 - o0) * line
-            cols = cols_buffer[:rows * width]
-            xp.copyto(cols.reshape(view.shape), view)
-            start = n0 * per_image + o0 * line
-            yield start, start + rows, cols.reshape(rows, width)
+            images, lines = 1, _balanced(geom.out[0], max(1, most_rows // line))
+        stride, span = geom.strides[0], (geom.kernel[0] - 1) * geom.dilation[0] + 1
+        (before, _), length = geom.pads[0], geom.spatial[0]
+        padded = any(b or a for b, a in geom.pads)
+        if padded:
+            # borders of the other axes are zeroed once here; the first axis's, per block
+            buffer = xp.zeros((images, (lines - 1) * stride + span) + tuple(
+                n + b + a for n, (b, a) in zip(geom.spatial[1:], geom.pads[1:]))
+                + (geom.channels,), dtype=x.dtype)
+            interior = tuple(slice(b, b + n) for n, (b, _) in zip(geom.spatial[1:], geom.pads[1:]))
+        cols_buffer = xp.empty(images * lines * line * width, dtype=x.dtype)
+        for n0 in range(0, geom.batch, images):
+            n1 = min(n0 + images, geom.batch)
+            for o0 in range(0, geom.out[0], lines):
+                o1 = min(o0 + lines, geom.out[0])
+                first, last = o0 * stride, (o1 - 1) * stride + span  # padded rows read
+                if padded:
+                    source = buffer[:n1 - n0, :last - first]
+                    real_first = max(first, before)
+                    real_last = max(min(last, before + length), real_first)
+                    source[:, :real_first - first] = 0
+                    source[:, real_last - first:] = 0
+                    source[(slice(None), slice(real_first - first, real_last - first))
+                           + interior] = x[n0:n1, real_first - before:real_last - before]
+                else:
+                    source = x[n0:n1, first:last]
+                view = self._window_view(source, geom, (o1 - o0,) + geom.out[1:])
+                rows = (n1 - n0) * (o1 - o0) * line
+                cols = cols_buffer[:rows * width]
+                xp.copyto(cols.reshape(view.shape), view)
+                start = n0 * per_image + o0 * line
+                yield start, start + rows, cols.reshape(rows, width)
 
     def _conv_blocked(self, x, matrix, geom):
         """Convolution of x with a (taps * C, K) kernel matrix, block by block."""
@@ -367,3 +372,9 @@ class NumpyBackend:
                 padded[target] += self._select(dy, state == i) if mode == 'max' else dy
         crop = (slice(None),) + tuple(slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
         return self._from_channels_last(padded[crop], geom)
+
+
+def _balanced(total, most):
+    """The size of the fewest near-equal chunks of `total` items with at most `most` each."""
+    chunks = -(-total // most)
+    return -(-total // chunks)
