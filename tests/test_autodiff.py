@@ -375,6 +375,32 @@ def test_tensordot_last_value_and_gradient(backend, rng, x_shape):
     check_gradients(ad.tensordot_last, x, w, noncontiguous=True)
 
 
+@pytest.mark.parametrize('x_shape', [(4,), (2, 4), (2, 3, 4)], ids=str)
+def test_tensordot_last_with_bias(backend, rng, x_shape):
+    x, w, b = rng.normal(size=x_shape), rng.normal(size=(4, 5)), rng.normal(size=(5,))
+    expected = np.einsum('...i,ij->...j', x, w) + b
+    out = ad.tensordot_last(const(x), const(w), const(b))
+    np.testing.assert_allclose(to_np(out), expected, rtol=1e-12)
+    check_gradients(ad.tensordot_last, x, w, b)
+    check_gradients(ad.tensordot_last, x, w, b, noncontiguous=True)
+    # float32: the same bits as the product and a separate add, forward and backward
+    x, w, b = (var(a, np.float32) for a in (x, w, b))
+    dy = selection.active().asarray(rng.normal(size=expected.shape).astype(np.float32))
+    fused, separate = ad.tensordot_last(x, w, b), ad.tensordot_last(x, w) + b
+    assert fused.dtype == np.float32
+    np.testing.assert_array_equal(to_np(fused), to_np(separate))
+    for g, h in zip(ad.gradients(fused, [x, w, b], output_gradient=dy),
+                    ad.gradients(separate, [x, w, b], output_gradient=dy)):
+        np.testing.assert_array_equal(to_np(g), to_np(h))
+
+
+def test_tensordot_last_bias_widens_as_an_add_would(backend):
+    x, w = const(np.ones((2, 3), np.float32)), const(np.ones((3, 2), np.float32))
+    out = ad.tensordot_last(x, w, const(np.array([0.5, 1e-10])))  # float64 bias
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(to_np(out), [[3.5, 3 + 1e-10]] * 2)
+
+
 def test_matmul_of_transposed_views(backend, rng):
     a, b = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
     va, vb = var(a), var(b)

@@ -599,19 +599,30 @@ def matmul(a, b):
     return _record(out, (a, b), vjp)
 
 
-def tensordot_last(x, w):
-    """Contract the last axis of x (any rank) with the first axis of the 2-D w: Keras' K.dot."""
+def tensordot_last(x, w, bias=None):
+    """Contract the last axis of x (any rank) with the first axis of the 2-D w: Keras' K.dot.
+
+    With `bias` (a vector of w's columns): x . w + bias as one node, the bias added in place
+    of the product (a Dense layer's, without the temporary of a separate add)."""
     xd, wd = _operands(x, w)
     lead = xd.shape[:-1]
     flat = xd.reshape(-1, xd.shape[-1])
-    out = (flat @ wd).reshape(lead + (wd.shape[1],))
+    out = flat @ wd
+    if bias is not None:
+        bd = raw(bias)
+        if _xp().result_type(out, bd) == out.dtype:
+            out += bd
+        else:
+            out = out + bd
+    out = out.reshape(lead + (wd.shape[1],))
 
     def vjp(dy, needs):
         dflat = dy.reshape(-1, wd.shape[1])
         gx = (dflat @ wd.T).reshape(xd.shape) if needs[0] else None
         gw = flat.T @ dflat if needs[1] else None
-        return gx, gw
-    return _record(out, (x, w), vjp)
+        gb = unbroadcast(dy, _shape_of(raw(bias))) if needs[2] else None
+        return gx, gw, gb
+    return _record(out, (x, w, bias), vjp)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -60,9 +60,8 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        output = K.dot(inputs, self.kernel)
-        if self.use_bias:
-            output = output + self.bias
+        # K.dot(inputs, kernel) + bias as one tape node, the bias added in place of the product
+        output = ad.tensordot_last(inputs, self.kernel, self.bias if self.use_bias else None)
         return self.activation(output)
 
     def compute_output_shape(self, input_shape):

@@ -175,8 +175,9 @@ class _RNNCell(Layer):
         implementation 1 drops different input units for each gate."""
         masks = self._input_masks(inputs, training, gates)
         if masks is None:
-            projected = K.dot(inputs, self.kernel)
-        elif gates == 1 or getattr(self, 'implementation', 1) != 1:
+            # one node, the bias added in place of the product
+            return ad.tensordot_last(inputs, self.kernel, bias)
+        if gates == 1 or getattr(self, 'implementation', 1) != 1:
             projected = K.dot(inputs * masks[0], self.kernel)
         else:
             kernels, _ = self._gates(gates)
