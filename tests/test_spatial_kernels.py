@@ -1,7 +1,8 @@
 """The paths inside the spatial kernels that the layer tests do not reach on their own: the
 blocked convolution at several block sizes, the stride-1 input gradient as a correlation (and its
-fallback), pooling over disjoint windows (padding, gaps, ties) and non-finite pooling gradients.
-References: the plain loops of spatial_reference, a loop written here, float64 finite differences."""
+fallback), the bias added inside the convolution, pooling over disjoint windows (padding, gaps,
+ties) and non-finite pooling gradients. References: the plain loops of spatial_reference, a loop
+written here, float64 finite differences."""
 import itertools
 
 import numpy as np
@@ -90,6 +91,61 @@ def test_transposed_convolution_with_pads_wider_than_the_window(backend, rng):
     expected = ref.conv_transpose(x, w, [2, 2], (1, 1), [(2, 3), (2, 3)], (1, 1))
     np.testing.assert_allclose(backend.to_numpy(y.data), expected, rtol=1e-10)
     check_gradients(lambda a, b: K.conv2d_transpose(a, b, (2, 2, 2, 1), (1, 1), 'same'), x, w)
+
+
+@pytest.mark.parametrize('data_format', FORMATS)
+@pytest.mark.parametrize('groups', [1, 2])  # 2: the im2col path, not the blocked one
+def test_convolution_with_bias(backend, rng, monkeypatch, data_format, groups):
+    monkeypatch.setattr(NumpyBackend, 'block_bytes', 800)  # several blocks
+    first = data_format == 'channels_first'
+    x = make_input(rng, 2, (5, 6), 4, data_format)
+    w = rng.standard_normal((3, 2, 4 // groups, 6)).astype('float32')
+    b = rng.standard_normal(6).astype('float32')
+    y = spatial.convolution(backend.asarray(x), backend.asarray(w), (1, 2), 'same', data_format,
+                            groups=groups, bias=backend.asarray(b))
+    expected = ref.conv(x, w, (1, 2), 'same', (1, 1), first, groups)
+    expected += b.reshape((6, 1, 1) if first else (6,))
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(backend.to_numpy(y.data), expected, rtol=1e-4, atol=1e-5)
+    x64 = np.asarray(x, np.float64)
+    check_gradients(lambda a, k, c: spatial.convolution(a, k, 1, 'valid', data_format,
+                                                        groups=groups, bias=c),
+                    x64, rng.standard_normal(w.shape), rng.standard_normal(6),
+                    noncontiguous=True)
+
+
+def test_convolution_bias_gradient_alone_and_kernel_gradient_alone(backend, rng, monkeypatch):
+    monkeypatch.setattr(NumpyBackend, 'block_bytes', 800)  # several blocks
+    x = backend.asarray(rng.standard_normal((2, 5, 4, 3)))
+    w = rng.standard_normal((3, 3, 3, 4))
+    b = rng.standard_normal(4)
+    r = rng.standard_normal((2, 5, 4, 4))
+    bias = ad.Variable(backend.asarray(b))
+    y = spatial.convolution(x, ad.constant(backend.asarray(w)), 1, 'same', bias=bias)
+    (grad,) = ad.gradients(ad.reduce_sum(y * backend.asarray(r)), [bias])
+    np.testing.assert_allclose(backend.to_numpy(grad), r.sum(axis=(0, 1, 2)), rtol=1e-12)
+    kernel = ad.Variable(backend.asarray(w))
+    with_bias = spatial.convolution(x, kernel, 1, 'same', bias=ad.constant(backend.asarray(b)))
+    without = spatial.convolution(x, kernel, 1, 'same')
+    (got,) = ad.gradients(ad.reduce_sum(with_bias * backend.asarray(r)), [kernel])
+    (expected,) = ad.gradients(ad.reduce_sum(without * backend.asarray(r)), [kernel])
+    np.testing.assert_allclose(backend.to_numpy(got), backend.to_numpy(expected), rtol=1e-12)
+
+
+def test_a_wider_bias_widens_the_output(backend, rng):
+    x = rng.standard_normal((1, 4, 4, 2)).astype('float32')
+    w = rng.standard_normal((2, 2, 2, 3)).astype('float32')
+    b = rng.standard_normal(3)
+    y = spatial.convolution(backend.asarray(x), backend.asarray(w), bias=backend.asarray(b))
+    assert y.dtype == np.float64
+    expected = ref.conv(x, w, (1, 1), 'valid', (1, 1)) + b
+    np.testing.assert_allclose(backend.to_numpy(y.data), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_bias_of_the_wrong_shape_is_a_value_error_naming_the_owner(backend):
+    with pytest.raises(ValueError, match=r'conv2d_x: expected a bias of shape \(3,\)'):
+        spatial.convolution(np.zeros((1, 4, 4, 2)), np.zeros((2, 2, 2, 3)), owner='conv2d_x',
+                            bias=np.zeros(2))
 
 
 # ---------------------------------------------------------------------------------------------

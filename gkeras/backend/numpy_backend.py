@@ -192,34 +192,44 @@ class NumpyBackend:
                 start = n0 * per_image + o0 * line
                 yield start, start + rows, cols.reshape(rows, width)
 
-    def _conv_blocked(self, x, matrix, geom):
-        """Convolution of x with a (taps * C, K) kernel matrix, block by block."""
+    def _conv_blocked(self, x, matrix, geom, bias=None):
+        """Convolution of x with a (taps * C, K) kernel matrix (plus a bias), block by block."""
         xp = self.xp
         y = xp.empty((geom.rows, matrix.shape[1]), dtype=xp.result_type(x.dtype, matrix.dtype))
         for start, stop, cols in self._receptive_fields(x, geom):
             xp.matmul(cols, matrix, out=y[start:stop])
+            if bias is not None:
+                y[start:stop] += bias  # while the block is in cache
         return self._from_channels_last(
             y.reshape((geom.batch,) + geom.out + (matrix.shape[1],)), geom)
 
-    def _grad_weight_blocked(self, x, dy, geom, kernel_shape):
+    def _grad_weight_blocked(self, x, dy, geom, kernel_shape, with_bias):
         xp = self.xp
         dy = xp.ascontiguousarray(self._channels_last(dy, geom)).reshape(geom.rows, -1)
-        grad = partial = None
+        grad = partial = grad_bias = None
         for start, stop, cols in self._receptive_fields(x, geom):
+            rows = dy[start:stop]
             if grad is None:
-                grad = xp.matmul(cols.T, dy[start:stop])
+                grad = xp.matmul(cols.T, rows)
                 partial = xp.empty_like(grad)
             else:
-                grad += xp.matmul(cols.T, dy[start:stop], out=partial)
-        return grad.reshape(kernel_shape)
+                grad += xp.matmul(cols.T, rows, out=partial)
+            if with_bias:  # while the block of dy is in cache
+                grad_bias = rows.sum(axis=0) if grad_bias is None else grad_bias + rows.sum(axis=0)
+        grad = grad.reshape(kernel_shape)
+        return (grad, grad_bias) if with_bias else grad
 
     # ------------------------------------------------------------------ convolution
-    def conv(self, x, w, geom):
-        """Convolution of x with the Keras kernel w; returns (output, state for the gradients)."""
+    def conv(self, x, w, geom, bias=None):
+        """Convolution of x with the Keras kernel w, plus a bias vector of its output channels
+        when given; returns (output, state for the gradients)."""
         if self._blocked(geom):
-            return self._conv_blocked(x, w.reshape(-1, w.shape[-1]), geom), x
+            return self._conv_blocked(x, w.reshape(-1, w.shape[-1]), geom, bias), x
         cols = self.im2col(x, geom)
-        return self.conv_cols(cols, w, geom), cols
+        out = self.conv_cols(cols, w, geom)
+        if bias is not None:
+            out += bias.reshape((-1,) + (1,) * geom.rank) if geom.channels_first else bias
+        return out, cols
 
     def conv_state(self, x, geom):
         """What conv() would return as its state for conv_grad_weight, without the convolution."""
@@ -243,13 +253,19 @@ class NumpyBackend:
         kernel = self.xp.swapaxes(self._kernel_matrix(w, geom), 1, 2)
         return self.col2im(self._matmul(self._output_rows(dy, geom), kernel), geom)
 
-    def conv_grad_weight(self, state, dy, geom, kernel_shape):
-        """Gradient of the convolution with respect to its kernel, from conv()'s state."""
+    def conv_grad_weight(self, state, dy, geom, kernel_shape, with_bias=False):
+        """Gradient of the convolution with respect to its kernel, from conv()'s state; with
+        with_bias, the pair (kernel gradient, bias gradient)."""
         if self._blocked(geom):
-            return self._grad_weight_blocked(state, dy, geom, kernel_shape)
+            return self._grad_weight_blocked(state, dy, geom, kernel_shape, with_bias)
         xp = self.xp
         grad = self._matmul(xp.swapaxes(state, 1, 2), self._output_rows(dy, geom))
-        return xp.moveaxis(grad, 0, 1).reshape(kernel_shape)
+        grad = xp.moveaxis(grad, 0, 1).reshape(kernel_shape)
+        return (grad, self.conv_grad_bias(dy, geom)) if with_bias else grad
+
+    def conv_grad_bias(self, dy, geom):
+        """Gradient of the convolution's bias: dy summed over everything but its channels."""
+        return self._channels_last(dy, geom).sum(axis=tuple(range(geom.rank + 1)))
 
     # ------------------------------------------------------------------ pooling
     def window_counts(self, geom):

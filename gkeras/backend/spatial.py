@@ -177,17 +177,27 @@ def _geometry(x_shape, kernel, strides, padding, dilation, channels_first, group
 # ---------------------------------------------------------------------------------------------
 # Autodiff primitives
 
-def conv(x, kernel, geom):
-    """Convolution (cross-correlation, as Keras) of x with kernel (*window, C // groups, K)."""
+def conv(x, kernel, geom, bias=None):
+    """Convolution (cross-correlation, as Keras) of x with kernel (*window, C // groups, K),
+    plus a bias vector (K,) when given: added as the output is made, and its gradient summed as
+    the kernel's is."""
     backend = selection.active()
     xd, wd = raw(x), raw(kernel)
-    out, state = backend.conv(xd, wd, geom)
+    out, state = backend.conv(xd, wd, geom, None if bias is None else raw(bias))
 
     def vjp(dy, needs):
         gx = backend.conv_grad_input(dy, wd, geom) if needs[0] else None
-        gw = backend.conv_grad_weight(state, dy, geom, wd.shape) if needs[1] else None
-        return gx, gw
-    return ad._record(out, (x, kernel), vjp)
+        if bias is None:
+            return gx, backend.conv_grad_weight(state, dy, geom, wd.shape) if needs[1] else None
+        gw = gb = None
+        if needs[1] and needs[2]:
+            gw, gb = backend.conv_grad_weight(state, dy, geom, wd.shape, with_bias=True)
+        elif needs[1]:
+            gw = backend.conv_grad_weight(state, dy, geom, wd.shape)
+        elif needs[2]:
+            gb = backend.conv_grad_bias(dy, geom)
+        return gx, gw, gb
+    return ad._record(out, (x, kernel) if bias is None else (x, kernel, bias), vjp)
 
 
 def conv_transpose(x, kernel, geom):
@@ -237,8 +247,13 @@ def _data_format(data_format):
 
 
 def convolution(x, kernel, strides=1, padding='valid', data_format=None, dilation_rate=1,
-                groups=1, owner='convolution'):
-    """N-D convolution; the rank comes from the kernel (*window, C // groups, K)."""
+                groups=1, owner='convolution', bias=None):
+    """N-D convolution; the rank comes from the kernel (*window, C // groups, K).
+
+    Args:
+        bias: optional vector (K,) added to every output position (what a layer's bias_add
+            does, in the same pass).
+    """
     x, kernel = _tensor(x), _tensor(kernel)
     rank = kernel.ndim - 2
     strides = normalize_tuple(strides, rank, 'strides', owner)
@@ -250,7 +265,17 @@ def convolution(x, kernel, strides=1, padding='valid', data_format=None, dilatio
         raise ValueError(f"{owner}: the kernel of shape {kernel.shape} expects "
                          f"{kernel.shape[-2] * groups} input channels; received an input of "
                          f"shape {x.shape}.")
-    return conv(x, kernel, geom)
+    if bias is None:
+        return conv(x, kernel, geom)
+    bias = _tensor(bias)
+    if bias.shape != kernel.shape[-1:]:
+        raise ValueError(f"{owner}: expected a bias of shape {kernel.shape[-1:]} for a kernel "
+                         f"of shape {kernel.shape}; received a bias of shape {bias.shape}.")
+    if np.result_type(x.dtype, kernel.dtype, bias.dtype) != np.result_type(x.dtype, kernel.dtype):
+        # a wider bias widens the output, as bias_add would: add it as its own op
+        shape = (bias.shape[0],) + (1,) * rank if geom.channels_first else bias.shape
+        return ad.add(conv(x, kernel, geom), ad.reshape(bias, shape))
+    return conv(x, kernel, geom, bias)
 
 
 def convolution_transpose(x, kernel, output_shape, strides=1, padding='valid', data_format=None,

@@ -136,15 +136,18 @@ class _Conv(Layer):
                                       constraint=self.kernel_constraint)
 
     def _convolve(self, inputs):
+        """The convolution plus the bias (the plain convolution adds it in the same pass)."""
         return spatial.convolution(inputs, self.kernel, self.strides, self.padding,
                                    self.data_format, self.dilation_rate, self.groups,
-                                   owner=layer_owner(self))
+                                   owner=layer_owner(self), bias=self.bias)
+
+    def _add_bias(self, outputs):
+        if self.bias is None:
+            return outputs
+        return K.bias_add(outputs, self.bias, data_format=self.data_format)
 
     def call(self, inputs):
-        outputs = self._convolve(inputs)
-        if self.use_bias:
-            outputs = K.bias_add(outputs, self.bias, data_format=self.data_format)
-        return self.activation(outputs)
+        return self.activation(self._convolve(inputs))
 
     def get_config(self):
         config = {
@@ -252,9 +255,9 @@ class _SeparableConv(_Conv):
             constraint=self.pointwise_constraint)
 
     def _convolve(self, inputs):
-        return spatial.separable_convolution(inputs, self.depthwise_kernel, self.pointwise_kernel,
-                                             self.strides, self.padding, self.data_format,
-                                             self.dilation_rate, owner=layer_owner(self))
+        return self._add_bias(spatial.separable_convolution(
+            inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
+            self.data_format, self.dilation_rate, owner=layer_owner(self)))
 
     def get_config(self):
         config = super().get_config()
@@ -339,9 +342,9 @@ class DepthwiseConv2D(Conv2D):
             constraint=self.depthwise_constraint)
 
     def _convolve(self, inputs):
-        return spatial.depthwise_convolution(inputs, self.depthwise_kernel, self.strides,
-                                             self.padding, self.data_format, self.dilation_rate,
-                                             owner=layer_owner(self))
+        return self._add_bias(spatial.depthwise_convolution(
+            inputs, self.depthwise_kernel, self.strides, self.padding, self.data_format,
+            self.dilation_rate, owner=layer_owner(self)))
 
     def get_config(self):
         config = super().get_config()
@@ -395,9 +398,9 @@ class _ConvTranspose(_Conv):
 
     def _convolve(self, inputs):
         output_shape = self.compute_output_shape(inputs.shape)
-        return spatial.convolution_transpose(inputs, self.kernel, output_shape, self.strides,
-                                             self.padding, self.data_format, self.dilation_rate,
-                                             owner=layer_owner(self))
+        return self._add_bias(spatial.convolution_transpose(
+            inputs, self.kernel, output_shape, self.strides, self.padding, self.data_format,
+            self.dilation_rate, owner=layer_owner(self)))
 
     def get_config(self):
         return {**super().get_config(), 'output_padding': self.output_padding}
