@@ -8,10 +8,10 @@ steps. The cell elementwise math is written once on `xp` (`XpCells`, the NumPy p
 reference); on CuPy `CudaCells` runs the same math as fused kernels from cuda/rnn_cells.cu,
 compiled lazily on first use. User step functions go through K.rnn (backend/functions.py).
 
-On NumPy a whole LSTM sequence is one tape node (`lstm_sequence`): its loops write every step
-into buffers allocated once per sequence (pre-activations, gates, the state history), with
-`out=` and no per-step arrays, and the backward takes the recurrent kernel's gradient as one
-GEMM over all the steps.
+On NumPy a whole LSTM or GRU sequence is one tape node (`lstm_sequence`, `gru_sequence`): its
+loops write every step into buffers allocated once per sequence (pre-activations, gates, the
+state history), with `out=` and no per-step arrays, and the backward takes the recurrent
+kernel's gradient as one GEMM over all the steps.
 """
 import numpy as np
 
@@ -32,7 +32,8 @@ def _activate(xp, name, a):
         return xp.tanh(a)
     if name == 'sigmoid':
         y = xp.negative(a)
-        _sigmoid_in_place(xp, y)
+        with np.errstate(over='ignore'):
+            _sigmoid_in_place(xp, y)
         return y
     if name == 'hard_sigmoid':
         y = a * 0.2
@@ -46,9 +47,9 @@ def _activate(xp, name, a):
 def _sigmoid_in_place(xp, y):
     """1 / (1 + exp(y)) in place of y = -a: four passes and no temporaries, where the form
     exp(-|a|) / (1 + exp(-|a|)) for a < 0 takes twice the time. exp overflows to inf for
-    a < -88 (float32), which gives the right 0; float16 flushes sigmoid(a) < 1.5e-5 to 0."""
-    with np.errstate(over='ignore'):
-        xp.exp(y, out=y)
+    a < -88 (float32), which gives the right 0 (callers silence the warning); float16
+    flushes sigmoid(a) < 1.5e-5 to 0."""
+    xp.exp(y, out=y)
     y += 1
     xp.divide(1, y, out=y)
 
@@ -316,13 +317,14 @@ def lstm_step(x_t, state, recurrent_kernel, mask=None, activation='tanh',
 
 
 def fuses_sequences():
-    """Whether lstm_sequence runs on the active backend (NumPy). On CuPy the layers loop the
-    step primitives, whose cells are fused CUDA kernels."""
+    """Whether lstm_sequence and gru_sequence run on the active backend (NumPy). On CuPy the
+    layers loop the step primitives, whose cells are fused CUDA kernels."""
     return selection.active().name == 'numpy'
 
 
 def _activate_into(name, a, out):
-    """activation(a) written into out (another NumPy array), with _activate's operations."""
+    """activation(a) written into out (another NumPy array), with _activate's operations;
+    under np.errstate(over='ignore') (see _sigmoid_in_place)."""
     if name == 'tanh':
         np.tanh(a, out=out)
     elif name == 'sigmoid':
@@ -362,6 +364,26 @@ def _slope_into(name, a, y, out, flags):
     return out
 
 
+def _gate_major(a, gates):
+    """The (batch, gates * u) array a as a (gates, batch, u) view: one gate's block per index."""
+    return a.reshape(a.shape[0], gates, -1).transpose(1, 0, 2)
+
+
+def _mask_rows(mask, steps, batch):
+    """(keep, drop): the (time, batch, 1) mask and its complement, or (None, None)."""
+    if mask is None:
+        return None, None
+    keep = np.asarray(raw(mask)).reshape(steps, batch, 1).astype(bool, copy=False)
+    return keep, ~keep
+
+
+def _masked(out, values, where):
+    """values where `where` holds, else 0, written into out."""
+    out.fill(0)
+    np.copyto(out, values, where=where)
+    return out
+
+
 def lstm_sequence(projected, initial_state, recurrent_kernel, mask=None, activation='tanh',
                   recurrent_activation='hard_sigmoid', return_sequence=False):
     """A whole LSTM sequence as one tape node: the steps of lstm_step, in order.
@@ -374,44 +396,53 @@ def lstm_sequence(projected, initial_state, recurrent_kernel, mask=None, activat
         return_sequence: return the state after every step, (time, batch, 2u), instead of
             the final state (batch, 2u).
 
-    NumPy arrays only (see fuses_sequences).
+    NumPy arrays only (see fuses_sequences). The gates are kept gate by gate, (4, batch, u),
+    so that the elementwise passes run over contiguous blocks (strided ones take 1.5-4x as
+    long at these sizes).
     """
     _check_activations(activation, recurrent_activation)
-    xd, s0, kernel = raw(projected), raw(initial_state), raw(recurrent_kernel)
+    # a C-ordered kernel: the orthogonal initializer's is F-ordered, which BLAS multiplies by
+    # ~1.5x slower (the same numbers)
+    xd, s0, kernel = raw(projected), raw(initial_state), np.ascontiguousarray(
+        raw(recurrent_kernel))
     steps, batch = xd.shape[:2]
     u = kernel.shape[0]
     dtype = np.result_type(xd, s0, kernel)
-    keep = drop = None
-    if mask is not None:
-        keep = np.asarray(raw(mask)).reshape(steps, batch, 1).astype(bool, copy=False)
-        drop = ~keep
+    keep, drop = _mask_rows(mask, steps, batch)
     # Without a tape the steps share one row of each buffer; the backward needs them all.
     taped = _needs_grad(projected, initial_state, recurrent_kernel)
     rows = steps if taped else 1
-    states = np.empty((steps + 1, batch, 2 * u), dtype=dtype)    # [h | c] before each step
-    states[0] = s0
-    pre = np.empty((rows, batch, 4 * u), dtype=dtype)            # x_t + h_prev @ kernel
-    gates = np.empty((rows, batch, 4 * u), dtype=dtype)          # activated i, f, c, o
-    c_act = np.empty((rows, batch, u), dtype=dtype)              # activation(c)
+    hs = np.empty((steps + 1, batch, u), dtype=dtype)          # h before each step
+    cs = np.empty((steps + 1, batch, u), dtype=dtype)          # c before each step
+    hs[0], cs[0] = s0[:, :u], s0[:, u:]
+    pre = np.empty((rows, batch, 4 * u), dtype=dtype)          # x_t + h_prev @ kernel
+    gates = np.empty((rows, 4, batch, u), dtype=dtype)         # activated i, f, c, o
+    c_act = np.empty((rows, batch, u), dtype=dtype)            # activation(c)
     # the new c before the mask (the state's c when there is none)
-    c_new = states[1:, :, u:] if keep is None else np.empty((rows, batch, u), dtype=dtype)
+    c_new = cs[1:] if keep is None else np.empty((rows, batch, u), dtype=dtype)
     product = np.empty((batch, u), dtype=dtype)
-    for t in range(steps):
-        r = t if taped else 0
-        z, gate = pre[r], gates[r]
-        np.matmul(states[t, :, :u], kernel, out=z)
-        z += xd[t]
-        _activate_into(recurrent_activation, z, gate)
-        _activate_into(activation, z[:, 2 * u:3 * u], gate[:, 2 * u:3 * u])
-        c = c_new[t if keep is None else r]
-        np.multiply(gate[:, u:2 * u], states[t, :, u:], out=c)
-        c += np.multiply(gate[:, :u], gate[:, 2 * u:3 * u], out=product)
-        _activate_into(activation, c, c_act[r])
-        np.multiply(gate[:, 3 * u:], c_act[r], out=states[t + 1, :, :u])
-        if keep is not None:
-            states[t + 1, :, u:] = c
-            np.copyto(states[t + 1], states[t], where=drop[t])
-    out = states[1:] if return_sequence else states[steps]
+    with np.errstate(over='ignore'):
+        for t in range(steps):
+            r = t if taped else 0
+            z, (i, f, g, o) = pre[r], gates[r]
+            np.matmul(hs[t], kernel, out=z)
+            z += xd[t]
+            z_gates = _gate_major(z, 4)
+            _activate_into(recurrent_activation, z_gates, gates[r])
+            _activate_into(activation, z_gates[2], g)
+            c = c_new[t if keep is None else r]
+            np.multiply(f, cs[t], out=c)
+            c += np.multiply(i, g, out=product)
+            _activate_into(activation, c, c_act[r])
+            np.multiply(o, c_act[r], out=hs[t + 1])
+            if keep is not None:
+                cs[t + 1] = c
+                np.copyto(hs[t + 1], hs[t], where=drop[t])
+                np.copyto(cs[t + 1], cs[t], where=drop[t])
+    if return_sequence:
+        out = np.concatenate([hs[1:], cs[1:]], axis=2)
+    else:
+        out = np.concatenate([hs[steps], cs[steps]], axis=1)
 
     def vjp(dy, needs):
         # BLAS multiplies by a contiguous kernel.T ~1.6x faster than by the transposed view
@@ -423,62 +454,59 @@ def lstm_sequence(projected, initial_state, recurrent_kernel, mask=None, activat
             dh += dy[:, :u]
             dc += dy[:, u:]
         dc_total = np.empty((batch, u), dtype=dtype)
-        slope = np.empty((batch, 4 * u), dtype=dtype)
-        flags = np.empty((batch, 4 * u), dtype=bool)
+        dz = np.empty((4, batch, u), dtype=dtype)
+        slope = np.empty((4, batch, u), dtype=dtype)
+        flags = np.empty((4, batch, u), dtype=bool)
         if keep is not None:
             dh_new, dc_new = np.empty((batch, u), dtype=dtype), np.empty((batch, u), dtype=dtype)
         for t in range(steps - 1, -1, -1):
             if return_sequence:
                 dh += dy[t, :, :u]
                 dc += dy[t, :, u:]
-            z, gate, dz = pre[t], gates[t], dz_all[t]
+            i, f, g, o = gates[t]
             if keep is not None:
-                dh_new.fill(0)
-                dc_new.fill(0)
-                np.copyto(dh_new, dh, where=keep[t])
-                np.copyto(dc_new, dc, where=keep[t])
+                _masked(dh_new, dh, keep[t])
+                _masked(dc_new, dc, keep[t])
             else:
                 dh_new, dc_new = dh, dc
             # the gradient of c: through h = o * activation(c), and from the next step
-            np.multiply(dh_new, gate[:, 3 * u:], out=dc_total)
-            d_act = _slope_into(activation, c_new[t], c_act[t], slope[:, :u], flags[:, :u])
+            np.multiply(dh_new, o, out=dc_total)
+            d_act = _slope_into(activation, c_new[t], c_act[t], slope[0], flags[0])
             if d_act is not None:
                 dc_total *= d_act
             dc_total += dc_new
-            np.multiply(dc_total, gate[:, 2 * u:3 * u], out=dz[:, :u])
-            np.multiply(dc_total, states[t, :, u:], out=dz[:, u:2 * u])
-            np.multiply(dc_total, gate[:, :u], out=dz[:, 2 * u:3 * u])
-            np.multiply(dh_new, c_act[t], out=dz[:, 3 * u:])
+            np.multiply(dc_total, g, out=dz[0])
+            np.multiply(dc_total, cs[t], out=dz[1])
+            np.multiply(dc_total, i, out=dz[2])
+            np.multiply(dh_new, c_act[t], out=dz[3])
             # times the slopes: the recurrent activation's, the activation's for the cell input
-            z_cell, gate_cell = z[:, 2 * u:3 * u], gate[:, 2 * u:3 * u]
+            z_gates = _gate_major(pre[t], 4)
             if recurrent_activation == 'linear':
-                d_cell = _slope_into(activation, z_cell, gate_cell, slope[:, :u], flags[:, :u])
+                d_cell = _slope_into(activation, z_gates[2], g, slope[2], flags[2])
                 if d_cell is not None:
-                    dz[:, 2 * u:3 * u] *= d_cell
+                    dz[2] *= d_cell
             else:
-                _slope_into(recurrent_activation, z, gate, slope, flags)
-                if _slope_into(activation, z_cell, gate_cell, slope[:, 2 * u:3 * u],
-                               flags[:, 2 * u:3 * u]) is None:
-                    slope[:, 2 * u:3 * u] = 1
+                _slope_into(recurrent_activation, z_gates, gates[t], slope, flags)
+                if _slope_into(activation, z_gates[2], g, slope[2], flags[2]) is None:
+                    slope[2] = 1
                 dz *= slope
+            _gate_major(dz_all[t], 4)[...] = dz
             # the gradient of the state before step t
             if keep is not None:
-                dc_new.fill(0)
-                np.copyto(dc_new, dc, where=drop[t])
-                dc_new += np.multiply(dc_total, gate[:, u:2 * u], out=dc)
+                _masked(dc_new, dc, drop[t])
+                dc_new += np.multiply(dc_total, f, out=dc)
                 dc, dc_new = dc_new, dc
-                dh_new.fill(0)
-                np.copyto(dh_new, dh, where=drop[t])
-                dh_new += np.matmul(dz, kernel_t, out=dh)
+                _masked(dh_new, dh, drop[t])
+                dh_new += np.matmul(dz_all[t], kernel_t, out=dh)
                 dh, dh_new = dh_new, dh
             else:
-                np.multiply(dc_total, gate[:, u:2 * u], out=dc)
-                np.matmul(dz, kernel_t, out=dh)
+                np.multiply(dc_total, f, out=dc)
+                np.matmul(dz_all[t], kernel_t, out=dh)
         d_state = np.concatenate([dh, dc], axis=1) if needs[1] else None
         d_kernel = None
         if needs[2]:
-            h_prev = states[:-1, :, :u].reshape(steps * batch, u)
-            d_kernel = h_prev.T @ dz_all.reshape(steps * batch, 4 * u)
+            d_kernel = (hs[:-1].reshape(steps * batch, u).T
+                        @ dz_all.reshape(steps * batch, 4 * u))
         return dz_all if needs[0] else None, d_state, d_kernel
     return _record(out, (projected, initial_state, recurrent_kernel), vjp)
 
@@ -534,6 +562,149 @@ def gru_step(x_t, h_prev, recurrent_kernel, recurrent_bias=None, mask=None, rese
         grad_bias = drec.sum(axis=0) if needs[3] else None
         return (dx if needs[0] else None, dh if needs[1] else None, grad_kernel, grad_bias)
     return _record(out, (x_t, h_prev, recurrent_kernel, recurrent_bias), vjp)
+
+
+def gru_sequence(projected, initial_state, recurrent_kernel, recurrent_bias=None, mask=None,
+                 reset_after=False, activation='tanh', recurrent_activation='hard_sigmoid',
+                 return_sequence=False):
+    """A whole GRU sequence as one tape node: the steps of gru_step, in order.
+
+    Args:
+        projected: (time, batch, 3u) input projections, x @ kernel + input bias (z, r, h).
+        initial_state: (batch, u).
+        recurrent_kernel: (u, 3u).
+        recurrent_bias: (3u,), only with reset_after=True.
+        mask: (time, batch) booleans; False keeps the previous state.
+        reset_after: apply the reset gate after the recurrent matmul (CuDNN style) or before.
+        return_sequence: return the state after every step, (time, batch, u), instead of the
+            final state (batch, u).
+
+    NumPy arrays only (see fuses_sequences); gates kept gate by gate, as in lstm_sequence.
+    """
+    _check_activations(activation, recurrent_activation)
+    if recurrent_bias is not None and not reset_after:
+        raise ValueError("gru_sequence: a recurrent bias goes with reset_after=True; received "
+                         "reset_after=False.")
+    xd, h0 = raw(projected), raw(initial_state)
+    kernel = np.ascontiguousarray(raw(recurrent_kernel))    # C-ordered: see lstm_sequence
+    bias = raw(recurrent_bias) if recurrent_bias is not None else None
+    steps, batch = xd.shape[:2]
+    u = kernel.shape[0]
+    dtype = np.result_type(xd, h0, kernel, *(() if bias is None else (bias,)))
+    keep, drop = _mask_rows(mask, steps, batch)
+    # Without a tape the steps share one row of each buffer; the backward needs them all.
+    taped = _needs_grad(projected, initial_state, recurrent_kernel, recurrent_bias)
+    rows = steps if taped else 1
+    hs = np.empty((steps + 1, batch, u), dtype=dtype)           # h before each step
+    hs[0] = h0
+    pre = np.empty((rows, 3, batch, u), dtype=dtype)           # pre-activations of z, r, h
+    act = np.empty((rows, 3, batch, u), dtype=dtype)           # z, r and the candidate
+    if reset_after:
+        rec = np.empty((rows, batch, 3 * u), dtype=dtype)      # h_prev @ kernel + bias
+    else:
+        kernel_gates = np.ascontiguousarray(kernel[:, :2 * u])
+        kernel_cell = np.ascontiguousarray(kernel[:, 2 * u:])
+        rec_gates = np.empty((batch, 2 * u), dtype=dtype)      # h_prev @ kernel_gates
+        rec_cell = np.empty((batch, u), dtype=dtype)           # (r * h_prev) @ kernel_cell
+        reset_hidden = np.empty((rows, batch, u), dtype=dtype)
+    scratch = np.empty((batch, u), dtype=dtype)
+    with np.errstate(over='ignore'):
+        for t in range(steps):
+            r_ = t if taped else 0
+            x, h_prev, p, a = _gate_major(xd[t], 3), hs[t], pre[r_], act[r_]
+            if reset_after:
+                np.matmul(h_prev, kernel, out=rec[r_])
+                if bias is not None:
+                    rec[r_] += bias
+                rc = _gate_major(rec[r_], 3)
+                np.add(x[:2], rc[:2], out=p[:2])
+                _activate_into(recurrent_activation, p[:2], a[:2])
+                np.add(x[2], np.multiply(a[1], rc[2], out=scratch), out=p[2])
+            else:
+                np.matmul(h_prev, kernel_gates, out=rec_gates)
+                np.add(x[:2], _gate_major(rec_gates, 2), out=p[:2])
+                _activate_into(recurrent_activation, p[:2], a[:2])
+                np.multiply(a[1], h_prev, out=reset_hidden[r_])
+                np.matmul(reset_hidden[r_], kernel_cell, out=rec_cell)
+                np.add(x[2], rec_cell, out=p[2])
+            _activate_into(activation, p[2], a[2])
+            # h = z * h_prev + (1 - z) * candidate
+            np.multiply(a[0], h_prev, out=hs[t + 1])
+            np.subtract(1, a[0], out=scratch)
+            scratch *= a[2]
+            hs[t + 1] += scratch
+            if keep is not None:
+                np.copyto(hs[t + 1], h_prev, where=drop[t])
+    out = hs[1:] if return_sequence else hs[steps]
+
+    def vjp(dy, needs):
+        # BLAS multiplies by a contiguous kernel.T ~1.6x faster than by the transposed view
+        kernel_t = np.ascontiguousarray(kernel.T)
+        dx_all = np.empty((steps, batch, 3 * u), dtype=dtype)
+        # the recurrent projections' gradient: dx but for the candidate's part with reset_after
+        drec_all = np.empty((steps, batch, 3 * u), dtype=dtype) if reset_after else dx_all
+        dh = np.zeros((batch, u), dtype=dtype)    # the gradient of the state after step t
+        if not return_sequence:
+            dh += dy
+        masked_dh = np.empty((batch, u), dtype=dtype) if keep is not None else None
+        dh_prev = np.empty((batch, u), dtype=dtype)
+        dx = np.empty((3, batch, u), dtype=dtype)
+        slope = np.empty((batch, u), dtype=dtype)
+        flags = np.empty((batch, u), dtype=bool)
+        for t in range(steps - 1, -1, -1):
+            if return_sequence:
+                dh += dy[t]
+            h_prev, (z_pre, r_pre, a_pre), (z, r, candidate) = hs[t], pre[t], act[t]
+            dh_new = dh if keep is None else _masked(masked_dh, dh, keep[t])
+            # dz_pre = dh * (h_prev - candidate) * z'
+            np.multiply(dh_new, np.subtract(h_prev, candidate, out=dx[0]), out=dx[0])
+            d_z = _slope_into(recurrent_activation, z_pre, z, slope, flags)
+            if d_z is not None:
+                dx[0] *= d_z
+            # da = dh * (1 - z) * activation'(a), a the candidate's pre-activation
+            np.multiply(dh_new, np.subtract(1, z, out=dx[2]), out=dx[2])
+            d_a = _slope_into(activation, a_pre, candidate, slope, flags)
+            if d_a is not None:
+                dx[2] *= d_a
+            np.multiply(dh_new, z, out=dh_prev)
+            if keep is not None:
+                dh_prev += _masked(masked_dh, dh, drop[t])
+            if reset_after:
+                # dr_pre = da * rec_h * r'
+                np.multiply(dx[2], _gate_major(rec[t], 3)[2], out=dx[1])
+                d_r = _slope_into(recurrent_activation, r_pre, r, slope, flags)
+                if d_r is not None:
+                    dx[1] *= d_r
+                _gate_major(dx_all[t], 3)[...] = dx
+                drec = _gate_major(drec_all[t], 3)
+                drec[:2] = dx[:2]
+                np.multiply(dx[2], r, out=drec[2])
+                dh_prev += np.matmul(drec_all[t], kernel_t, out=dh)
+            else:
+                # through (r * h_prev) @ kernel_cell: dr_pre = d_reset_hidden * h_prev * r'
+                d_reset_hidden = np.matmul(dx[2], kernel_t[2 * u:], out=dh)
+                np.multiply(d_reset_hidden, h_prev, out=dx[1])
+                d_r = _slope_into(recurrent_activation, r_pre, r, slope, flags)
+                if d_r is not None:
+                    dx[1] *= d_r
+                _gate_major(dx_all[t], 3)[...] = dx
+                dh_prev += d_reset_hidden.__imul__(r)
+                dh_prev += np.matmul(dx_all[t, :, :2 * u], kernel_t[:2 * u], out=dh)
+            dh, dh_prev = dh_prev, dh
+        d_kernel = d_bias = None
+        if needs[2]:
+            h_flat = hs[:-1].reshape(steps * batch, u)
+            if reset_after:
+                d_kernel = h_flat.T @ drec_all.reshape(steps * batch, 3 * u)
+            else:
+                flat = dx_all.reshape(steps * batch, 3 * u)
+                d_kernel = np.concatenate(
+                    [h_flat.T @ flat[:, :2 * u],
+                     reset_hidden.reshape(steps * batch, u).T @ flat[:, 2 * u:]], axis=1)
+        if needs[3]:
+            d_bias = drec_all.reshape(steps * batch, 3 * u).sum(axis=0)
+        return dx_all if needs[0] else None, dh if needs[1] else None, d_kernel, d_bias
+    return _record(out, (projected, initial_state, recurrent_kernel, recurrent_bias), vjp)
 
 
 def simple_rnn_step(x_t, h_prev, recurrent_kernel, mask=None, activation='tanh'):

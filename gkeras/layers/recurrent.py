@@ -190,6 +190,13 @@ class _RNNCell(Layer):
         Returns (per-step outputs (time, batch, units) or None, final states)."""
         projected = self._project(inputs, training)
         state = self._pack(states)
+        if recurrent_ops.fuses_sequences():
+            # the whole sequence as one tape node (NumPy), where the cell has one
+            whole = self._sequence(projected, state, mask, keep_sequence)
+            if whole is not None:
+                if keep_sequence:
+                    return self._sequence_output(whole), self._unpack(whole[-1])
+                return None, self._unpack(whole)
         kept = []
         extra = self._step_extras()
         for t, x_t in enumerate(ad.unstack(projected, 0)):
@@ -209,6 +216,11 @@ class _RNNCell(Layer):
         return stacked
 
     def _step_extras(self):
+        return None
+
+    def _sequence(self, projected, state, mask, keep_sequence):
+        """The states after every step (keep_sequence) or the final state, from one sequence
+        primitive of recurrent_ops; None where the cell loops its step primitive."""
         return None
 
     def _config(self):
@@ -367,6 +379,12 @@ class GRUCell(_RNNCell):
         return recurrent_ops.gru_step(x_t, state, self.recurrent_kernel, recurrent_bias, mask,
                                       self.reset_after, *self._fused_activations())
 
+    def _sequence(self, projected, state, mask, keep_sequence):
+        return recurrent_ops.gru_sequence(projected, state, self.recurrent_kernel,
+                                          self._biases()[1], mask, self.reset_after,
+                                          *self._fused_activations(),
+                                          return_sequence=keep_sequence)
+
     def get_config(self):
         config = self._config()
         config['recurrent_activation'] = activations.serialize(self.recurrent_activation)
@@ -451,17 +469,10 @@ class LSTMCell(_RNNCell):
         return recurrent_ops.lstm_step(x_t, state, self.recurrent_kernel, mask,
                                        *self._fused_activations())
 
-    def run_sequence(self, inputs, states, mask, training, keep_sequence):
-        if not recurrent_ops.fuses_sequences():
-            return super().run_sequence(inputs, states, mask, training, keep_sequence)
-        # the whole sequence as one tape node (NumPy)
-        out = recurrent_ops.lstm_sequence(self._project(inputs, training), self._pack(states),
-                                          self.recurrent_kernel, mask,
-                                          *self._fused_activations(),
-                                          return_sequence=keep_sequence)
-        if keep_sequence:
-            return self._sequence_output(out), self._unpack(out[-1])
-        return None, self._unpack(out)
+    def _sequence(self, projected, state, mask, keep_sequence):
+        return recurrent_ops.lstm_sequence(projected, state, self.recurrent_kernel, mask,
+                                           *self._fused_activations(),
+                                           return_sequence=keep_sequence)
 
     def get_config(self):
         config = self._config()
