@@ -738,8 +738,7 @@ def dropout(x, level, noise_shape=None, seed=None, rng=None):
     source = rng if rng is not None else _random(seed)
     draw = _float_draw(source.random, shape, x.dtype)
     # the scaled mask, 1 / (1 - level) where kept, written over the draw
-    xp = _xp()
-    scaled = xp.multiply(draw >= level, draw.dtype.type(1.0 / (1.0 - level)), out=draw)
+    scaled = _xp().multiply(draw >= level, draw.dtype.type(1.0 / (1.0 - level)), out=draw)
     return x * scaled
 
 
