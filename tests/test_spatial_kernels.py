@@ -20,12 +20,14 @@ from test_conv import FORMATS, make_input
 # 3000 = a few images per block; padding is written into the reused block buffer
 BLOCK_BYTES = [1, 800, 3000]
 
-# rank, batch, spatial, channels, kernel, strides, padding, dilation, filters
+# rank, batch, spatial, channels, kernel, strides, padding, dilation, filters; fewer than 4
+# channels (in the convolution, or in the input gradient's correlation: filters) are copied tap
+# by tap, more are copied window by window
 BLOCKED_CASES = [
-    (2, 3, (6, 5), 2, (3, 3), (1, 1), 'same', (1, 1), 3),
-    (2, 3, (7, 6), 2, (3, 2), (2, 1), 'valid', (1, 1), 2),
+    (2, 3, (6, 5), 2, (3, 3), (1, 1), 'same', (1, 1), 5),
+    (2, 3, (7, 6), 5, (3, 2), (2, 1), 'valid', (1, 1), 2),
     (2, 3, (5, 6), 2, (2, 3), (1, 1), 'valid', (2, 1), 3),
-    (1, 3, (9,), 2, (3,), (1,), 'causal', (2,), 3),
+    (1, 3, (9,), 5, (3,), (1,), 'causal', (2,), 4),
     (3, 2, (4, 3, 5), 2, (2, 2, 3), (1, 1, 1), 'same', (1, 1, 1), 2),
 ]
 

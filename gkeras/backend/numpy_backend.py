@@ -170,6 +170,8 @@ class NumpyBackend:
                 + (geom.channels,), dtype=x.dtype)
             interior = tuple(slice(b, b + n) for n, (b, _) in zip(geom.spatial[1:], geom.pads[1:]))
         cols_buffer = xp.empty(images * lines * line * width, dtype=x.dtype)
+        taps = [(Ellipsis,) + tap + (slice(None),)
+                for tap in itertools.product(*(range(k) for k in geom.kernel))]
         for n0 in range(0, geom.batch, images):
             n1 = min(n0 + images, geom.batch)
             for o0 in range(0, geom.out[0], lines):
@@ -187,10 +189,19 @@ class NumpyBackend:
                     source = x[n0:n1, first:last]
                 view = self._window_view(source, geom, (o1 - o0,) + geom.out[1:])
                 rows = (n1 - n0) * (o1 - o0) * line
-                cols = cols_buffer[:rows * width]
-                xp.copyto(cols.reshape(view.shape), view)
                 start = n0 * per_image + o0 * line
-                yield start, start + rows, cols.reshape(rows, width)
+                if geom.channels < 4:
+                    # a window row is only kernel[-1] * C contiguous elements: copy tap by tap
+                    # into the transposed matrix (runs along the output), which BLAS reads as is
+                    cols = cols_buffer[:rows * width].reshape(
+                        (geom.taps, geom.channels) + view.shape[:geom.rank + 1])
+                    for i, tap in enumerate(taps):
+                        xp.copyto(cols[i], xp.moveaxis(view[tap], -1, 0))
+                    yield start, start + rows, cols.reshape(width, rows).T
+                else:
+                    cols = cols_buffer[:rows * width]
+                    xp.copyto(cols.reshape(view.shape), view)
+                    yield start, start + rows, cols.reshape(rows, width)
 
     def _conv_blocked(self, x, matrix, geom, bias=None):
         """Convolution of x with a (taps * C, K) kernel matrix (plus a bias), block by block."""
@@ -313,7 +324,7 @@ class NumpyBackend:
         unlike one, inf * 0 gives no NaN. Overwrites the (boolean) mask.
         """
         xp = self.xp
-        ints = xp.dtype(f'i{values.dtype.itemsize}')
+        ints = numpy.dtype(f'i{values.dtype.itemsize}')
         ones = mask.view(xp.int8)
         xp.negative(ones, out=ones)
         if out is None:
