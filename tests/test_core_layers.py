@@ -274,3 +274,9 @@ def test_numpy_global_seed_makes_unseeded_layers_reproducible(backend):
     layer = layers.Dense(4)
     layer.build((None, 3))
     assert not np.array_equal(layer.get_weights()[0], w1)
+
+
+def test_weights_are_c_contiguous_whatever_the_initializer(backend):
+    layer = layers.Dense(5, kernel_initializer='orthogonal')
+    layer.build((None, 7))
+    assert all(w.data.flags['C_CONTIGUOUS'] for w in layer.weights)

@@ -228,8 +228,11 @@ class Layer:
         """Create a weight variable named `<layer>/<name>:0` and track it."""
         shape = tuple(int(d) for d in shape)
         init = initializers.get(initializer or 'glorot_uniform')
-        data = selection.active().asarray(init(shape, dtype=dtype or self.dtype),
-                                          dtype=dtype or self.dtype)
+        backend = selection.active()
+        # C order: BLAS and the in-place optimizer updates are slower on F-ordered weights
+        # (the orthogonal initializer's QR returns them)
+        data = backend.xp.ascontiguousarray(
+            backend.asarray(init(shape, dtype=dtype or self.dtype), dtype=dtype or self.dtype))
         weight = ad.Variable(data, name=f'{self.name}/{name}:0', trainable=trainable,
                              constraint=constraints.get(constraint))
         weight.regularizer = regularizers.get(regularizer)
