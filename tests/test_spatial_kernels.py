@@ -20,13 +20,14 @@ from test_conv import FORMATS, make_input
 # 3000 = a few images per block; padding is written into the reused block buffer
 BLOCK_BYTES = [1, 800, 3000]
 
-# rank, batch, spatial, channels, kernel, strides, padding, dilation, filters; fewer than 4
-# channels (in the convolution, or in the input gradient's correlation: filters) are copied tap
-# by tap, more are copied window by window
+# rank, batch, spatial, channels, kernel, strides, padding, dilation, filters. Receptive fields
+# of fewer than 4 channels (the input's, or the filters' in the input gradient's correlation) are
+# copied tap by tap, of more window by window; the input gradient is that correlation for stride
+# 1 and at least 4 input channels, else col2im
 BLOCKED_CASES = [
-    (2, 3, (6, 5), 2, (3, 3), (1, 1), 'same', (1, 1), 5),
+    (2, 3, (6, 5), 4, (3, 3), (1, 1), 'same', (1, 1), 2),
     (2, 3, (7, 6), 5, (3, 2), (2, 1), 'valid', (1, 1), 2),
-    (2, 3, (5, 6), 2, (2, 3), (1, 1), 'valid', (2, 1), 3),
+    (2, 3, (5, 6), 4, (2, 3), (1, 1), 'valid', (2, 1), 5),
     (1, 3, (9,), 5, (3,), (1,), 'causal', (2,), 4),
     (3, 2, (4, 3, 5), 2, (2, 2, 3), (1, 1, 1), 'same', (1, 1, 1), 2),
 ]
@@ -65,6 +66,17 @@ def test_blocked_convolution_gradients(backend, rng, monkeypatch, case, block_by
     check_gradients(lambda a, b: spatial.convolution(a, b, strides, padding, data_format,
                                                      dilation),
                     x, rng.standard_normal(kernel + (channels, filters)), noncontiguous=True)
+
+
+def test_an_empty_batch_convolves_and_pools_to_empty_outputs_and_zero_gradients(backend):
+    x = ad.Variable(backend.asarray(np.ones((0, 5, 5, 4), 'float32')))
+    w = ad.Variable(backend.asarray(np.ones((3, 3, 4, 2), 'float32')))
+    b = ad.Variable(backend.asarray(np.ones(2, 'float32')))
+    y = spatial.pooling(spatial.convolution(x, w, 1, 'same', bias=b), (2, 2))
+    assert y.shape == (0, 2, 2, 2)
+    grads = [backend.to_numpy(g) for g in ad.gradients(ad.reduce_sum(y), [x, w, b])]
+    assert [g.shape for g in grads] == [(0, 5, 5, 4), (3, 3, 4, 2), (2,)]
+    assert not grads[1].any() and not grads[2].any()
 
 
 def test_input_gradient_geometry_is_the_stride_one_correlation():

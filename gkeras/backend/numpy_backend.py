@@ -100,6 +100,13 @@ class NumpyBackend:
             return self.xp.pad(x, ((0, 0),) + geom.pads + ((0, 0),), constant_values=fill)
         return x
 
+    def _unpad(self, padded, geom):
+        """(N, *padded, C) without geom's padding, in geom's layout."""
+        if any(b or a for b, a in geom.pads):
+            padded = padded[(slice(None),) + tuple(
+                slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))]
+        return self._from_channels_last(padded, geom)
+
     def _accumulate_taps(self, tap_values, geom, dtype):
         """Sum tap_values(i), each (N, *out, C), onto the input positions tap i reads.
 
@@ -109,8 +116,7 @@ class NumpyBackend:
         padded = self.xp.zeros((geom.batch,) + padded_size + (geom.channels,), dtype=dtype)
         for i, target in enumerate(self._tap_offsets(geom)):
             padded[target] += tap_values(i)
-        crop = (slice(None),) + tuple(slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
-        return self._from_channels_last(padded[crop], geom)
+        return self._unpad(padded, geom)
 
     def _group_rows_output(self, rows, geom):
         """(groups, N*prod(out), C // groups) -> (N, *out, C)."""
@@ -206,28 +212,28 @@ class NumpyBackend:
     def _conv_blocked(self, x, matrix, geom, bias=None):
         """Convolution of x with a (taps * C, K) kernel matrix (plus a bias), block by block."""
         xp = self.xp
-        y = xp.empty((geom.rows, matrix.shape[1]), dtype=xp.result_type(x.dtype, matrix.dtype))
+        y = xp.empty((geom.batch,) + geom.out + (matrix.shape[1],),
+                     dtype=xp.result_type(x.dtype, matrix.dtype))
+        rows = y.reshape(geom.rows, matrix.shape[1])
         for start, stop, cols in self._receptive_fields(x, geom):
-            xp.matmul(cols, matrix, out=y[start:stop])
+            xp.matmul(cols, matrix, out=rows[start:stop])
             if bias is not None:
-                y[start:stop] += bias  # while the block is in cache
-        return self._from_channels_last(
-            y.reshape((geom.batch,) + geom.out + (matrix.shape[1],)), geom)
+                rows[start:stop] += bias  # while the block is in cache
+        return self._from_channels_last(y, geom)
 
     def _grad_weight_blocked(self, x, dy, geom, kernel_shape, with_bias):
         xp = self.xp
-        dy = xp.ascontiguousarray(self._channels_last(dy, geom)).reshape(geom.rows, -1)
-        grad = partial = grad_bias = None
+        dy = self._channels_last(dy, geom)
+        dy = xp.ascontiguousarray(dy).reshape(geom.rows, dy.shape[-1])
+        grad = xp.zeros(kernel_shape, dtype=xp.result_type(x.dtype, dy.dtype))
+        flat = grad.reshape(-1, dy.shape[1])
+        partial = xp.empty_like(flat)
+        grad_bias = xp.zeros(dy.shape[1], dtype=dy.dtype)
         for start, stop, cols in self._receptive_fields(x, geom):
             rows = dy[start:stop]
-            if grad is None:
-                grad = xp.matmul(cols.T, rows)
-                partial = xp.empty_like(grad)
-            else:
-                grad += xp.matmul(cols.T, rows, out=partial)
+            flat += xp.matmul(cols.T, rows, out=partial)
             if with_bias:  # while the block of dy is in cache
-                grad_bias = rows.sum(axis=0) if grad_bias is None else grad_bias + rows.sum(axis=0)
-        grad = grad.reshape(kernel_shape)
+                grad_bias += rows.sum(axis=0)
         return (grad, grad_bias) if with_bias else grad
 
     # ------------------------------------------------------------------ convolution
@@ -254,9 +260,12 @@ class NumpyBackend:
         """Gradient of the convolution with respect to its input (also the transposed convolution).
 
         Stride 1: a correlation of the padded output gradient with the flipped kernel (blocked,
-        one GEMM per block). Otherwise one GEMM into the receptive-field matrix, then col2im.
+        one GEMM per block). Otherwise one GEMM into the receptive-field matrix, then col2im;
+        also for fewer than 4 input channels, where the correlation's GEMM, with that few
+        output columns, is slower than col2im.
         """
-        dual = geom.input_gradient_geometry(w.shape[-1]) if self._blocked(geom) else None
+        dual = (geom.input_gradient_geometry(w.shape[-1])
+                if self._blocked(geom) and geom.channels >= 4 else None)
         if dual is not None:
             flipped = w[(slice(None, None, -1),) * geom.rank]
             matrix = self.xp.ascontiguousarray(self.xp.swapaxes(flipped, -1, -2))
@@ -397,11 +406,10 @@ class NumpyBackend:
             padded = xp.zeros((geom.batch,) + padded_size + (geom.channels,), dtype=dy.dtype)
             for i, target in enumerate(self._tap_offsets(geom)):
                 padded[target] += self._select(dy, state == i) if mode == 'max' else dy
-        crop = (slice(None),) + tuple(slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
-        return self._from_channels_last(padded[crop], geom)
+        return self._unpad(padded, geom)
 
 
 def _balanced(total, most):
     """The size of the fewest near-equal chunks of `total` items with at most `most` each."""
-    chunks = -(-total // most)
-    return -(-total // chunks)
+    chunks = max(1, -(-total // most))
+    return max(1, -(-total // chunks))
