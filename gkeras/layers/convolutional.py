@@ -142,6 +142,7 @@ class _Conv(Layer):
                                    owner=layer_owner(self), bias=self.bias)
 
     def _add_bias(self, outputs):
+        """bias_add, for the convolutions whose primitive does not take the bias."""
         if self.bias is None:
             return outputs
         return K.bias_add(outputs, self.bias, data_format=self.data_format)
