@@ -23,13 +23,13 @@ BLOCK_BYTES = [1, 800, 3000]
 # rank, batch, spatial, channels, kernel, strides, padding, dilation, filters. Receptive fields
 # of fewer than 4 channels (the input's, or the filters' in the input gradient's correlation) are
 # copied tap by tap, of more window by window; the input gradient is that correlation for stride
-# 1 and at least 4 input channels, else col2im
+# 1 and more than one input channel, else col2im
 BLOCKED_CASES = [
     (2, 3, (6, 5), 4, (3, 3), (1, 1), 'same', (1, 1), 2),
     (2, 3, (7, 6), 5, (3, 2), (2, 1), 'valid', (1, 1), 2),
-    (2, 3, (5, 6), 4, (2, 3), (1, 1), 'valid', (2, 1), 5),
+    (2, 3, (5, 6), 2, (2, 3), (1, 1), 'valid', (2, 1), 5),
     (1, 3, (9,), 5, (3,), (1,), 'causal', (2,), 4),
-    (3, 2, (4, 3, 5), 2, (2, 2, 3), (1, 1, 1), 'same', (1, 1, 1), 2),
+    (3, 2, (4, 3, 5), 1, (2, 2, 3), (1, 1, 1), 'same', (1, 1, 1), 2),
 ]
 
 

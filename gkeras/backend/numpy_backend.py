@@ -261,11 +261,11 @@ class NumpyBackend:
 
         Stride 1: a correlation of the padded output gradient with the flipped kernel (blocked,
         one GEMM per block). Otherwise one GEMM into the receptive-field matrix, then col2im;
-        also for fewer than 4 input channels, where the correlation's GEMM, with that few
-        output columns, is slower than col2im.
+        also for one input channel, where the correlation's GEMM is a matrix-vector product,
+        slower than col2im.
         """
         dual = (geom.input_gradient_geometry(w.shape[-1])
-                if self._blocked(geom) and geom.channels >= 4 else None)
+                if self._blocked(geom) and geom.channels > 1 else None)
         if dual is not None:
             flipped = w[(slice(None, None, -1),) * geom.rank]
             matrix = self.xp.ascontiguousarray(self.xp.swapaxes(flipped, -1, -2))
