@@ -11,9 +11,39 @@ import threading
 import numpy as np
 
 from .. import backend as K
-from .. import initializers, regularizers, constraints
+from .. import activations, constraints, initializers, regularizers
 from ..backend import autodiff as ad
 from ..backend import selection
+
+
+def set_kernel_bias_arguments(layer, activation, use_bias, kernel_initializer, bias_initializer,
+                              kernel_regularizer, bias_regularizer, activity_regularizer,
+                              kernel_constraint, bias_constraint):
+    """Resolve and store the Keras 2 arguments of a layer with a kernel and a bias."""
+    layer.activation = activations.get(activation)
+    layer.use_bias = use_bias
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = regularizers.get(kernel_regularizer)
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+    layer.activity_regularizer = regularizers.get(activity_regularizer)
+    layer.kernel_constraint = constraints.get(kernel_constraint)
+    layer.bias_constraint = constraints.get(bias_constraint)
+
+
+def kernel_bias_config(layer):
+    """The config entries of set_kernel_bias_arguments, in Keras 2's key order."""
+    return {
+        'activation': activations.serialize(layer.activation),
+        'use_bias': layer.use_bias,
+        'kernel_initializer': initializers.serialize(layer.kernel_initializer),
+        'bias_initializer': initializers.serialize(layer.bias_initializer),
+        'kernel_regularizer': regularizers.serialize(layer.kernel_regularizer),
+        'bias_regularizer': regularizers.serialize(layer.bias_regularizer),
+        'activity_regularizer': regularizers.serialize(layer.activity_regularizer),
+        'kernel_constraint': constraints.serialize(layer.kernel_constraint),
+        'bias_constraint': constraints.serialize(layer.bias_constraint),
+    }
 
 
 def to_snake_case(name):

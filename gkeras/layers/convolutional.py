@@ -4,10 +4,10 @@ Conv3DTranspose, and the spatial shape layers Cropping, ZeroPadding and UpSampli
 Each family is one rank-generic base class; the 1D/2D/3D layers only fix the rank and the
 Keras 2 defaults. The math lives in gkeras.backend.spatial.
 """
-from .. import activations, constraints, initializers, regularizers
+from .. import constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import spatial
-from .base import InputSpec, Layer
+from .base import InputSpec, Layer, kernel_bias_config, set_kernel_bias_arguments
 
 
 def layer_owner(layer):
@@ -84,15 +84,9 @@ class _Conv(Layer):
             raise ValueError(f"{owner}: the number of filters must be evenly divisible by the "
                              f"number of groups. Received: groups={self.groups}, "
                              f"filters={self.filters}")
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_arguments(self, activation, use_bias, kernel_initializer,
+                                  bias_initializer, kernel_regularizer, bias_regularizer,
+                                  activity_regularizer, kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _output_channels(self, input_channels):
@@ -158,15 +152,7 @@ class _Conv(Layer):
             'padding': self.padding,
             'data_format': self.data_format,
             'dilation_rate': self.dilation_rate,
-            'activation': activations.serialize(self.activation),
-            'use_bias': self.use_bias,
-            'kernel_initializer': initializers.serialize(self.kernel_initializer),
-            'bias_initializer': initializers.serialize(self.bias_initializer),
-            'kernel_regularizer': regularizers.serialize(self.kernel_regularizer),
-            'bias_regularizer': regularizers.serialize(self.bias_regularizer),
-            'activity_regularizer': regularizers.serialize(self.activity_regularizer),
-            'kernel_constraint': constraints.serialize(self.kernel_constraint),
-            'bias_constraint': constraints.serialize(self.bias_constraint),
+            **kernel_bias_config(self),
         }
         if self.groups != 1:
             # a tf.keras 2.x key; left out when 1 so Keras 2.2 reads the config too

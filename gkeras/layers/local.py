@@ -1,10 +1,9 @@
 """Locally connected layers: LocallyConnected1D/2D, convolutions whose weights are not shared."""
 import math
 
-from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import spatial
-from .base import InputSpec, Layer
+from .base import InputSpec, Layer, kernel_bias_config, set_kernel_bias_arguments
 from .convolutional import (channel_axis, check_output_sizes, layer_owner, spatial_sizes,
                             with_spatial)
 
@@ -34,15 +33,9 @@ class _LocallyConnected(Layer):
                              f"{implementation!r}")
         self.implementation = implementation
         self.data_format = K.normalize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_arguments(self, activation, use_bias, kernel_initializer,
+                                  bias_initializer, kernel_regularizer, bias_regularizer,
+                                  activity_regularizer, kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _output_sizes(self, input_shape):
@@ -103,15 +96,7 @@ class _LocallyConnected(Layer):
             'strides': self.strides,
             'padding': self.padding,
             'data_format': self.data_format,
-            'activation': activations.serialize(self.activation),
-            'use_bias': self.use_bias,
-            'kernel_initializer': initializers.serialize(self.kernel_initializer),
-            'bias_initializer': initializers.serialize(self.bias_initializer),
-            'kernel_regularizer': regularizers.serialize(self.kernel_regularizer),
-            'bias_regularizer': regularizers.serialize(self.bias_regularizer),
-            'activity_regularizer': regularizers.serialize(self.activity_regularizer),
-            'kernel_constraint': constraints.serialize(self.kernel_constraint),
-            'bias_constraint': constraints.serialize(self.bias_constraint),
+            **kernel_bias_config(self),
         }
         return {**super().get_config(), **config}
 
