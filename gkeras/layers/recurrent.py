@@ -132,13 +132,14 @@ class _RNNCell(Layer):
         return self._masks('_recurrent_dropout_mask', self.recurrent_dropout, state.shape,
                            state.dtype, training, count)
 
-    def _add_kernels(self, input_dim, gates, bias_initializer=None, bias_shape=None):
-        self.kernel = self.add_weight('kernel', (input_dim, gates * self.units),
+    def _add_kernels(self, input_dim, gates, bias_initializer=None, bias_shape=None, window=()):
+        """kernel, recurrent_kernel and bias; a convolutional cell's kernels have a `window`."""
+        self.kernel = self.add_weight('kernel', window + (input_dim, gates * self.units),
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight('recurrent_kernel',
-                                                (self.units, gates * self.units),
+                                                window + (self.units, gates * self.units),
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
@@ -704,9 +705,10 @@ class RNN(Layer):
                 "a `batch_shape` argument to your Input layer.")
         sizes = _state_sizes(self.cell)
         xp = selection.active().xp
+        input_shape = (batch_size,) + tuple(self.input_spec[0].shape[1:])
         if states is None:
-            self._states = [ad.Tensor(xp.zeros((batch_size, dim), dtype=self.dtype))
-                            for dim in sizes]
+            self._states = [ad.Tensor(xp.zeros(self._state_shape(input_shape, dim),
+                                               dtype=self.dtype)) for dim in sizes]
             return
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         if len(states) != len(sizes):
@@ -715,18 +717,25 @@ class RNN(Layer):
         new_states = []
         for index, (value, dim) in enumerate(zip(states, sizes)):
             value = selection.active().asarray(ad.raw(value), dtype=self.dtype)
-            if tuple(value.shape) != (batch_size, dim):
+            expected = self._state_shape(input_shape, dim)
+            if tuple(value.shape) != expected:
                 raise ValueError(f"State {index} is incompatible with layer {self.name!r}: "
-                                 f"expected shape={(batch_size, dim)}, found shape="
+                                 f"expected shape={expected}, found shape="
                                  f"{tuple(value.shape)}")
             new_states.append(ad.Tensor(value.copy()))
         self._states = new_states
 
     def get_initial_state(self, inputs):
         xp = selection.active().xp
-        batch = inputs.shape[0]
-        return [ad.Tensor(xp.zeros((batch, dim), dtype=inputs.dtype))
+        return [ad.Tensor(xp.zeros(self._state_shape(inputs.shape, dim), dtype=inputs.dtype))
                 for dim in _state_sizes(self.cell)]
+
+    # where a state's `dim` is: the convolutional RNNs' states are images
+    _state_channel_axis = -1
+
+    def _state_shape(self, input_shape, dim):
+        """The shape of a state of `dim` units for inputs of `input_shape` (batch, time, ...)."""
+        return (input_shape[0], dim)
 
     # ------------------------------------------------------------------ shapes, masks, build
     def compute_output_shape(self, input_shape):
@@ -758,10 +767,12 @@ class RNN(Layer):
             raise ValueError(f"Layer {self.name!r} has {len(sizes)} states but was passed "
                              f"{len(states)} initial states.")
         for index, (shape, dim) in enumerate(zip(states, sizes)):
-            if shape[-1] is not None and shape[-1] != dim:
+            channels = shape[self._state_channel_axis]
+            if channels is not None and channels != dim:
                 raise ValueError(f"An `initial_state` was passed to layer {self.name!r} that is "
                                  f"not compatible with `cell.state_size`: state {index} has shape "
-                                 f"{tuple(shape)}; expected last dimension {dim}.")
+                                 f"{tuple(shape)}; expected size {dim} on axis "
+                                 f"{self._state_channel_axis}.")
 
     def build(self, input_shape):
         if isinstance(input_shape, list):
