@@ -212,6 +212,16 @@ def lambda_layer():
     return model, lambda n: [normal(n, 2)], lambda n: [normal(n, 1)]
 
 
+def conv_lstm():
+    model = keras.Sequential([L.ConvLSTM2D(2, (2, 3), padding='same', return_sequences=True,
+                                           input_shape=(3, 4, 4, 1), name='conv_lstm_a'),
+                              L.ConvLSTM2D(2, 2, go_backwards=True, name='conv_lstm_b'),
+                              L.Flatten(),
+                              L.Dense(1, name='head')])
+    model.compile(new_or_legacy('Adam', learning_rate=0.01), 'mse')
+    return model, lambda n: [normal(n, 3, 4, 4, 1)], lambda n: [normal(n, 1)]
+
+
 CASES = {
     'mlp_seq': (mlp_seq, True), 'mlp_legacy_sgd': (mlp_legacy_sgd, True),
     'mlp_rmsprop': (mlp_rmsprop, True), 'functional_multi_io': (functional_multi_io, True),
@@ -219,7 +229,7 @@ CASES = {
     'nested_bn': (nested_bn, True), 'dropout_bn': (dropout_bn, False),
     'embedding_lstm': (embedding_lstm, True), 'gru_reset_after': (gru(True), True),
     'gru_reset_before': (gru(False), True), 'conv2d_pool': (conv2d_pool, True),
-    'lambda': (lambda_layer, True),
+    'lambda': (lambda_layer, True), 'conv_lstm': (conv_lstm, True),
 }
 
 
