@@ -605,9 +605,10 @@ def tensordot_last(x, w, bias=None):
     With `bias` (a vector of w's columns): x . w + bias as one node, the bias added in place
     of the product (a Dense layer's, without the temporary of a separate add)."""
     xd, wd = _operands(x, w)
+    gemm = selection.active().gemm
     lead = xd.shape[:-1]
     flat = xd.reshape(-1, xd.shape[-1])
-    out = flat @ wd
+    out = gemm(flat, wd)
     if bias is not None:
         bd = raw(bias)
         if _xp().result_type(out, bd) == out.dtype:
@@ -618,8 +619,8 @@ def tensordot_last(x, w, bias=None):
 
     def vjp(dy, needs):
         dflat = dy.reshape(-1, wd.shape[1])
-        gx = (dflat @ wd.T).reshape(xd.shape) if needs[0] else None
-        gw = flat.T @ dflat if needs[1] else None
+        gx = gemm(dflat, wd.T).reshape(xd.shape) if needs[0] else None
+        gw = gemm(flat.T, dflat) if needs[1] else None
         gb = unbroadcast(dy, _shape_of(raw(bias))) if needs[2] else None
         return gx, gw, gb
     return _record(out, (x, w, bias), vjp)

@@ -25,6 +25,11 @@ class CupyBackend(NumpyBackend):
     xp = cupy
     # one large GEMM per convolution on the GPU (im2col.cu), not the CPU's cache-sized blocks
     blocked_conv = False
+    keeps_freed_host_memory = False  # the large arrays live on the GPU
+
+    def gemm(self, a, b, out=None):
+        """a @ b as one cuBLAS call (the CPU splits large products over its threads)."""
+        return cupy.matmul(a, b, out=out)
 
     @staticmethod
     def is_available():

@@ -4,6 +4,8 @@ import math
 
 import numpy
 
+from . import cpu_threads, host_memory
+
 
 class NumpyBackend:
     """Array backend on NumPy; kernels here are written on `self.xp` so CuPy can inherit them.
@@ -14,6 +16,12 @@ class NumpyBackend:
     """
     name = 'numpy'
     xp = numpy
+    # whether the backend's large host temporaries make the process keep freed memory
+    keeps_freed_host_memory = True
+
+    def __init__(self):
+        if self.keeps_freed_host_memory:
+            host_memory.keep_freed_memory()
 
     @staticmethod
     def is_available():
@@ -37,6 +45,35 @@ class NumpyBackend:
 
     def synchronize(self):
         pass
+
+    # ------------------------------------------------------------------ matrix products
+    # Products of at least this many multiply-adds are split over the CPU threads (smaller
+    # ones gain less than handing them out costs; BLAS runs those itself).
+    parallel_gemm_min = 1 << 21
+
+    def gemm(self, a, b, out=None):
+        """The 2-D product a @ b (into out when given); large products split row- or
+        column-wise over the CPU threads, each part one single-threaded BLAS call."""
+        xp = self.xp
+        (m, k), n = a.shape, b.shape[1]
+        threads = cpu_threads.thread_count()
+        if threads == 1 or m * n * k < self.parallel_gemm_min:
+            return xp.matmul(a, b, out=out)
+        if out is None:
+            out = xp.empty((m, n), dtype=xp.result_type(a.dtype, b.dtype))
+        rows = m >= n
+        length = m if rows else n
+        step = -(-length // threads)
+        parts = [slice(i, min(i + step, length)) for i in range(0, length, step)]
+
+        def work(share):
+            for part in share:
+                if rows:
+                    xp.matmul(a[part], b, out=out[part])
+                else:
+                    xp.matmul(a, b[:, part], out=out[:, part])
+        cpu_threads.run(parts, work)
+        return out
 
     # ------------------------------------------------------------------ layout helpers
     def _channels_last(self, x, geom):
@@ -138,9 +175,11 @@ class NumpyBackend:
     # ------------------------------------------------------------------ blocked convolution
     # On the CPU a convolution without groups runs block by block over the output rows: the
     # receptive-field matrix of a block (at most block_bytes, sized to stay in a core's L2
-    # cache) is copied into one reused buffer and multiplied at once, so the GEMM reads it back
-    # from cache instead of memory, and no matrix taps times the input's size is ever allocated.
-    # The weight gradient recomputes each block's matrix instead of keeping the forward's.
+    # cache) is copied into a buffer reused by the next block and multiplied at once, so the
+    # GEMM reads it back from cache instead of memory, and no matrix taps times the input's size
+    # is ever allocated. The blocks are spread over the cores (cpu_threads), each thread with
+    # its own buffers. The weight gradient recomputes each block's matrix instead of keeping
+    # the forward's.
 
     blocked_conv = True
     block_bytes = 1 << 21
@@ -148,24 +187,35 @@ class NumpyBackend:
     def _blocked(self, geom):
         return self.blocked_conv and geom.groups == 1
 
-    def _receptive_fields(self, x, geom):
-        """Yield (start, stop, cols): rows [start, stop) of im2col(x) as (stop - start, taps * C).
+    def _field_blocks(self, geom, itemsize):
+        """Split im2col's rows into blocks: (images, lines, [(n0, n1, o0, o1), ...]).
 
-        cols is one buffer, overwritten by the next block: use it before asking for the next.
-        A block is whole images when one image's matrix fits in block_bytes, else a run of the
-        first output axis of one image; blocks are balanced in size. Zero padding is written
-        into a small buffer reused by every block.
+        A block is whole images (n0:n1) when one image's matrix fits in block_bytes, else a run
+        of lines o0:o1 of the first output axis of one image; blocks are balanced in size.
         """
-        xp = self.xp
-        x = self._channels_last(x, geom)
         width = geom.taps * geom.channels
         line = math.prod(geom.out[1:])
         per_image = geom.out[0] * line
-        most_rows = max(1, self.block_bytes // (width * x.itemsize))
+        most_rows = max(1, self.block_bytes // (width * itemsize))
         if per_image <= most_rows:
             images, lines = _balanced(geom.batch, most_rows // per_image), geom.out[0]
         else:
             images, lines = 1, _balanced(geom.out[0], max(1, most_rows // line))
+        blocks = [(n0, min(n0 + images, geom.batch), o0, min(o0 + lines, geom.out[0]))
+                  for n0 in range(0, geom.batch, images) for o0 in range(0, geom.out[0], lines)]
+        return images, lines, blocks
+
+    def _receptive_fields(self, x, geom, blocks, images, lines):
+        """Yield (start, stop, cols) per block: rows [start, stop) of im2col(x) as
+        (stop - start, taps * C), x channels-last.
+
+        cols is one buffer, overwritten by the next block: use it before asking for the next.
+        Zero padding is written into a small buffer reused by every block.
+        """
+        xp = self.xp
+        width = geom.taps * geom.channels
+        line = math.prod(geom.out[1:])
+        per_image = geom.out[0] * line
         stride, span = geom.strides[0], (geom.kernel[0] - 1) * geom.dilation[0] + 1
         (before, _), length = geom.pads[0], geom.spatial[0]
         padded = any(b or a for b, a in geom.pads)
@@ -178,75 +228,118 @@ class NumpyBackend:
         cols_buffer = xp.empty(images * lines * line * width, dtype=x.dtype)
         taps = [(Ellipsis,) + tap + (slice(None),)
                 for tap in itertools.product(*(range(k) for k in geom.kernel))]
-        for n0 in range(0, geom.batch, images):
-            n1 = min(n0 + images, geom.batch)
-            for o0 in range(0, geom.out[0], lines):
-                o1 = min(o0 + lines, geom.out[0])
-                first, last = o0 * stride, (o1 - 1) * stride + span  # padded rows read
-                if padded:
-                    source = buffer[:n1 - n0, :last - first]
-                    real_first = max(first, before)
-                    real_last = max(min(last, before + length), real_first)
-                    source[:, :real_first - first] = 0
-                    source[:, real_last - first:] = 0
-                    source[(slice(None), slice(real_first - first, real_last - first))
-                           + interior] = x[n0:n1, real_first - before:real_last - before]
-                else:
-                    source = x[n0:n1, first:last]
-                view = self._window_view(source, geom, (o1 - o0,) + geom.out[1:])
-                rows = (n1 - n0) * (o1 - o0) * line
-                start = n0 * per_image + o0 * line
-                if geom.channels < 4:
-                    # a window row is only kernel[-1] * C contiguous elements: copy tap by tap
-                    # into the transposed matrix (runs along the output), which BLAS reads as is
-                    cols = cols_buffer[:rows * width].reshape(
-                        (geom.taps, geom.channels) + view.shape[:geom.rank + 1])
-                    for i, tap in enumerate(taps):
-                        xp.copyto(cols[i], xp.moveaxis(view[tap], -1, 0))
-                    yield start, start + rows, cols.reshape(width, rows).T
-                else:
-                    cols = cols_buffer[:rows * width]
-                    xp.copyto(cols.reshape(view.shape), view)
-                    yield start, start + rows, cols.reshape(rows, width)
+        for n0, n1, o0, o1 in blocks:
+            first, last = o0 * stride, (o1 - 1) * stride + span  # padded rows read
+            if padded:
+                source = buffer[:n1 - n0, :last - first]
+                real_first = max(first, before)
+                real_last = max(min(last, before + length), real_first)
+                source[:, :real_first - first] = 0
+                source[:, real_last - first:] = 0
+                source[(slice(None), slice(real_first - first, real_last - first))
+                       + interior] = x[n0:n1, real_first - before:real_last - before]
+            else:
+                source = x[n0:n1, first:last]
+            view = self._window_view(source, geom, (o1 - o0,) + geom.out[1:])
+            rows = (n1 - n0) * (o1 - o0) * line
+            start = n0 * per_image + o0 * line
+            if geom.channels < 4:
+                # a window row is only kernel[-1] * C contiguous elements: copy tap by tap into
+                # the transposed matrix (runs along the output), which BLAS reads as is
+                cols = cols_buffer[:rows * width].reshape(
+                    (geom.taps, geom.channels) + view.shape[:geom.rank + 1])
+                for i, tap in enumerate(taps):
+                    xp.copyto(cols[i], xp.moveaxis(view[tap], -1, 0))
+                yield start, start + rows, cols.reshape(width, rows).T
+            else:
+                cols = cols_buffer[:rows * width]
+                xp.copyto(cols.reshape(view.shape), view)
+                yield start, start + rows, cols.reshape(rows, width)
 
-    def _conv_blocked(self, x, matrix, geom, bias=None):
-        """Convolution of x with a (taps * C, K) kernel matrix (plus a bias), block by block."""
+    def _each_block(self, x, geom, work):
+        """work(fields) in each CPU thread, fields iterating over that thread's blocks of x's
+        receptive fields as _receptive_fields yields them; the results in thread order."""
+        x = self._channels_last(x, geom)
+        images, lines, blocks = self._field_blocks(geom, x.itemsize)
+        return cpu_threads.run(blocks, lambda share: work(
+            self._receptive_fields(x, geom, share, images, lines)))
+
+    def _conv_blocked(self, x, matrix, geom, bias=None, relu=False):
+        """Convolution of x with a (taps * C, K) kernel matrix (plus a bias, then max(., 0)
+        with relu), block by block."""
         xp = self.xp
         y = xp.empty((geom.batch,) + geom.out + (matrix.shape[1],),
                      dtype=xp.result_type(x.dtype, matrix.dtype))
         rows = y.reshape(geom.rows, matrix.shape[1])
-        for start, stop, cols in self._receptive_fields(x, geom):
-            xp.matmul(cols, matrix, out=rows[start:stop])
-            if bias is not None:
-                rows[start:stop] += bias  # while the block is in cache
+
+        def work(fields):
+            for start, stop, cols in fields:
+                block = rows[start:stop]
+                xp.matmul(cols, matrix, out=block)
+                if bias is not None:  # while the block is in cache
+                    block += bias
+                if relu:
+                    xp.maximum(block, 0, out=block)
+        self._each_block(x, geom, work)
         return self._from_channels_last(y, geom)
 
     def _grad_weight_blocked(self, x, dy, geom, kernel_shape, with_bias):
         xp = self.xp
         dy = self._channels_last(dy, geom)
         dy = xp.ascontiguousarray(dy).reshape(geom.rows, dy.shape[-1])
-        grad = xp.zeros(kernel_shape, dtype=xp.result_type(x.dtype, dy.dtype))
-        flat = grad.reshape(-1, dy.shape[1])
-        partial = xp.empty_like(flat)
-        grad_bias = xp.zeros(dy.shape[1], dtype=dy.dtype)
-        for start, stop, cols in self._receptive_fields(x, geom):
-            rows = dy[start:stop]
-            flat += xp.matmul(cols.T, rows, out=partial)
-            if with_bias:  # while the block of dy is in cache
-                grad_bias += rows.sum(axis=0)
+        dtype = xp.result_type(x.dtype, dy.dtype)
+
+        def work(fields):
+            grad = xp.zeros((math.prod(kernel_shape[:-1]), dy.shape[1]), dtype=dtype)
+            partial = xp.empty_like(grad)
+            grad_bias = xp.zeros(dy.shape[1], dtype=dy.dtype) if with_bias else None
+            for start, stop, cols in fields:
+                rows = dy[start:stop]
+                grad += xp.matmul(cols.T, rows, out=partial)
+                if with_bias:  # while the block of dy is in cache
+                    grad_bias += rows.sum(axis=0)
+            return grad, grad_bias
+        results = self._each_block(x, geom, work)
+        grad, grad_bias = results[0]
+        for more, more_bias in results[1:]:
+            grad += more
+            if with_bias:
+                grad_bias += more_bias
+        grad = grad.reshape(kernel_shape)
         return (grad, grad_bias) if with_bias else grad
 
     # ------------------------------------------------------------------ convolution
-    def conv(self, x, w, geom, bias=None):
+    def conv(self, x, w, geom, bias=None, relu=False):
         """Convolution of x with the Keras kernel w, plus a bias vector of its output channels
-        when given; returns (output, state for the gradients)."""
+        when given, then max(., 0) with relu; returns (output, state for the gradients)."""
         if self._blocked(geom):
-            return self._conv_blocked(x, w.reshape(-1, w.shape[-1]), geom, bias), x
+            return self._conv_blocked(x, w.reshape(-1, w.shape[-1]), geom, bias, relu), x
         cols = self.im2col(x, geom)
         out = self.conv_cols(cols, w, geom)
         if bias is not None:
             out += bias.reshape((-1,) + (1,) * geom.rank) if geom.channels_first else bias
+        if relu:
+            self.xp.maximum(out, 0, out=out)
         return out, cols
+
+    def relu_grad(self, dy, y):
+        """dy where y > 0, else 0 (y = max(a, 0) of some a): the gradient through a relu.
+
+        Selected bit for bit (an infinite dy gives no nan), in cache-sized chunks spread over
+        the CPU threads.
+        """
+        xp = self.xp
+        if dy.shape != y.shape or dy.dtype.kind != 'f' or not (
+                dy.flags.c_contiguous and y.flags.c_contiguous):
+            return xp.where(y > 0, dy, xp.zeros((), dtype=dy.dtype))
+        out = xp.empty_like(dy)
+        flat_dy, flat_y, flat_out = dy.reshape(-1), y.reshape(-1), out.reshape(-1)
+
+        def work(parts):
+            for part in parts:
+                self._select(flat_dy[part], xp.greater(flat_y[part], 0), out=flat_out[part])
+        cpu_threads.run(_chunks(dy.size), work)
+        return out
 
     def conv_state(self, x, geom):
         """What conv() would return as its state for conv_grad_weight, without the convolution."""
@@ -345,23 +438,47 @@ class NumpyBackend:
         """Max or average pooling; returns (output, state for pool_grad).
 
         One elementwise pass per window tap over strided views (of the windows themselves when
-        they do not overlap); max keeps the index of the first maximum of each window (for the
-        gradient) when keep_argmax is set.
+        they do not overlap), a few images at a time spread over the CPU threads; max keeps the
+        index of the first maximum of each window (for the gradient) when keep_argmax is set.
         """
         xp = self.xp
         padded = self._pad(self._channels_last(x, geom), geom, -numpy.inf if mode == 'max' else 0)
+        out = xp.empty((geom.batch,) + geom.out + (geom.channels,), dtype=padded.dtype)
+        argmax = None
+        if mode == 'max' and keep_argmax:
+            argmax = xp.empty(out.shape, dtype=xp.uint8 if geom.taps <= 256 else xp.int32)
+        divisor = self._window_sizes(geom, out.dtype) if mode == 'avg' else None
+
+        def work(parts):
+            for part in parts:
+                self._pool_images(mode, padded[part], geom, out[part],
+                                  None if argmax is None else argmax[part], divisor)
+        cpu_threads.run(self._image_parts(padded), work)
+        return self._from_channels_last(out, geom), argmax
+
+    # pooling works on this many bytes of input at most at a time (a few images, in cache)
+    pool_part_bytes = 1 << 19
+
+    def _image_parts(self, x):
+        """Slices of x's first (batch) axis, each a few images of at most pool_part_bytes."""
+        per_image = max(1, x[:1].nbytes)
+        return _chunks(x.shape[0], max(1, self.pool_part_bytes // per_image))
+
+    def _pool_images(self, mode, padded, geom, out, argmax, divisor):
+        """pool() of some images: writes their outputs (and argmax) into out (and argmax)."""
+        xp = self.xp
         if self._disjoint(geom):
             taps = list(self._pool_taps(self._pool_view(padded, geom), geom))
         else:
             taps = [padded[source] for source in self._tap_offsets(geom)]
-        out, argmax = taps[0].copy(), None
+        xp.copyto(out, taps[0])
         if mode == 'max':
-            if keep_argmax:
-                argmax = xp.zeros(out.shape, dtype=xp.uint8 if geom.taps <= 256 else xp.int32)
+            if argmax is not None:
+                argmax[...] = 0
                 greater = xp.empty(out.shape, dtype=bool)
                 index = xp.empty_like(argmax)
             for i, values in enumerate(taps[1:], 1):
-                if keep_argmax:
+                if argmax is not None:
                     # ties keep the first maximum, as in TensorFlow: a later tap takes over only
                     # where strictly greater, and since tap indices grow, the argmax is a running
                     # maximum of (greater * tap index)
@@ -372,8 +489,7 @@ class NumpyBackend:
         else:
             for values in taps[1:]:
                 out += values
-            out /= self._window_sizes(geom, out.dtype)
-        return self._from_channels_last(out, geom), argmax
+            out /= divisor
 
     def _window_sizes(self, geom, dtype):
         """Divisor of average pooling: the window size, or per window its real elements."""
@@ -382,31 +498,48 @@ class NumpyBackend:
         return geom.taps
 
     def pool_grad(self, mode, dy, state, geom):
-        """Gradient of pool() with respect to its input; `state` is what pool() returned."""
+        """Gradient of pool() with respect to its input; `state` is what pool() returned.
+
+        A few images at a time, spread over the CPU threads.
+        """
         xp = self.xp
         dy = self._channels_last(dy, geom)
         padded_size = tuple(n + b + a for n, (b, a) in zip(geom.spatial, geom.pads))
         if mode == 'avg':
             dy = dy / self._window_sizes(geom, dy.dtype)
-        if self._disjoint(geom):
-            # each input element is in one window at most: write the windows, no accumulation
-            tiled = all(s == k and o * s == n for s, k, o, n in zip(
-                geom.strides, geom.kernel, geom.out, padded_size))
-            padded = (xp.empty if tiled else xp.zeros)(
-                (geom.batch,) + padded_size + (geom.channels,), dtype=dy.dtype)
-            windows = self._pool_view(padded, geom, writeable=True)
-            spread = self._spread(geom)
-            if mode == 'max':
-                grid = xp.arange(geom.taps, dtype=state.dtype).reshape(
-                    (1,) + sum(((1, k) for k in geom.kernel), ()) + (1,))
-                self._select(dy[spread], xp.equal(state[spread], grid), out=windows)
-            else:
-                xp.copyto(windows, dy[spread])
-        else:
-            padded = xp.zeros((geom.batch,) + padded_size + (geom.channels,), dtype=dy.dtype)
-            for i, target in enumerate(self._tap_offsets(geom)):
-                padded[target] += self._select(dy, state == i) if mode == 'max' else dy
+        disjoint = self._disjoint(geom)
+        # with disjoint windows that tile the input, every element is written: no zeroing
+        tiled = disjoint and all(s == k and o * s == n for s, k, o, n in zip(
+            geom.strides, geom.kernel, geom.out, padded_size))
+        padded = (xp.empty if tiled else xp.zeros)(
+            (geom.batch,) + padded_size + (geom.channels,), dtype=dy.dtype)
+        spread = self._spread(geom)
+        if mode == 'max' and disjoint:
+            grid = xp.arange(geom.taps, dtype=state.dtype).reshape(
+                (1,) + sum(((1, k) for k in geom.kernel), ()) + (1,))
+
+        def work(parts):
+            for part in parts:
+                into, grads = padded[part], dy[part]
+                if disjoint:
+                    # each input element is in one window at most: write, no accumulation
+                    windows = self._pool_view(into, geom, writeable=True)
+                    if mode == 'max':
+                        self._select(grads[spread], xp.equal(state[part][spread], grid),
+                                     out=windows)
+                    else:
+                        xp.copyto(windows, grads[spread])
+                else:
+                    for i, target in enumerate(self._tap_offsets(geom)):
+                        into[target] += (self._select(grads, state[part] == i) if mode == 'max'
+                                         else grads)
+        cpu_threads.run(self._image_parts(padded), work)
         return self._unpad(padded, geom)
+
+
+def _chunks(size, chunk=1 << 16):
+    """Slices of range(size) of `chunk` elements (a cache-sized share of an elementwise op)."""
+    return [slice(i, min(i + chunk, size)) for i in range(0, size, chunk)]
 
 
 def _balanced(total, most):

@@ -177,15 +177,17 @@ def _geometry(x_shape, kernel, strides, padding, dilation, channels_first, group
 # ---------------------------------------------------------------------------------------------
 # Autodiff primitives
 
-def conv(x, kernel, geom, bias=None):
+def conv(x, kernel, geom, bias=None, relu=False):
     """Convolution (cross-correlation, as Keras) of x with kernel (*window, C // groups, K),
     plus a bias vector (K,) when given: added as the output is made, and its gradient summed as
-    the kernel's is."""
+    the kernel's is. With relu, max(., 0) of that, in the same pass (gradient 0 at 0)."""
     backend = selection.active()
     xd, wd = raw(x), raw(kernel)
-    out, state = backend.conv(xd, wd, geom, None if bias is None else raw(bias))
+    out, state = backend.conv(xd, wd, geom, None if bias is None else raw(bias), relu)
 
     def vjp(dy, needs):
+        if relu:
+            dy = backend.relu_grad(dy, out)
         gx = backend.conv_grad_input(dy, wd, geom) if needs[0] else None
         if bias is None:
             return gx, backend.conv_grad_weight(state, dy, geom, wd.shape) if needs[1] else None
@@ -247,12 +249,13 @@ def _data_format(data_format):
 
 
 def convolution(x, kernel, strides=1, padding='valid', data_format=None, dilation_rate=1,
-                groups=1, owner='convolution', bias=None):
+                groups=1, owner='convolution', bias=None, relu=False):
     """N-D convolution; the rank comes from the kernel (*window, C // groups, K).
 
     Args:
         bias: optional vector (K,) added to every output position (what a layer's bias_add
             does, in the same pass).
+        relu: apply max(., 0) to the result in the same pass (a layer's relu activation).
     """
     x, kernel = _tensor(x), _tensor(kernel)
     rank = kernel.ndim - 2
@@ -266,7 +269,7 @@ def convolution(x, kernel, strides=1, padding='valid', data_format=None, dilatio
                          f"{kernel.shape[-2] * groups} input channels; received an input of "
                          f"shape {x.shape}.")
     if bias is None:
-        return conv(x, kernel, geom)
+        return conv(x, kernel, geom, relu=relu)
     bias = _tensor(bias)
     if bias.shape != kernel.shape[-1:]:
         raise ValueError(f"{owner}: expected a bias of shape {kernel.shape[-1:]} for a kernel "
@@ -274,8 +277,9 @@ def convolution(x, kernel, strides=1, padding='valid', data_format=None, dilatio
     if np.result_type(x.dtype, kernel.dtype, bias.dtype) != np.result_type(x.dtype, kernel.dtype):
         # a wider bias widens the output, as bias_add would: add it as its own op
         shape = (bias.shape[0],) + (1,) * rank if geom.channels_first else bias.shape
-        return ad.add(conv(x, kernel, geom), ad.reshape(bias, shape))
-    return conv(x, kernel, geom, bias)
+        out = ad.add(conv(x, kernel, geom), ad.reshape(bias, shape))
+        return ad.relu(out) if relu else out
+    return conv(x, kernel, geom, bias, relu)
 
 
 def convolution_transpose(x, kernel, output_shape, strides=1, padding='valid', data_format=None,

@@ -1,0 +1,181 @@
+"""The CPU thread pool and the kernels it runs: the same numbers on 1 and several threads."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from gkeras.backend import autodiff as ad
+from gkeras.backend import cpu_threads, spatial
+from gkeras.backend.numpy_backend import NumpyBackend
+
+import spatial_reference as ref
+from gradcheck import check_gradients
+
+threadpoolctl = pytest.importorskip('threadpoolctl')
+
+
+def blas_threads():
+    info = threadpoolctl.threadpool_info()
+    return [lib['num_threads'] for lib in info if lib['user_api'] == 'blas']
+
+
+@pytest.fixture
+def threads():
+    """Three threads for the test (more than this machine may have), the default after it."""
+    if cpu_threads.set_thread_count(3) != 3:
+        pytest.skip('BLAS cannot be limited here, so the kernels run on one thread')
+    yield 3
+    cpu_threads.set_thread_count(None)
+
+
+def test_run_gives_item_i_to_thread_i_mod_n_and_returns_results_in_thread_order(threads):
+    names = {}
+
+    def work(share):
+        names[share[0]] = threading.current_thread().name
+        return list(share)
+    results = cpu_threads.run(list(range(8)), work)
+    assert results == [[0, 3, 6], [1, 4, 7], [2, 5]]
+    # the caller works on share 0, the pool's threads (one may take both) on the others
+    assert names[0] == threading.current_thread().name
+    assert names[1].startswith('gkeras') and names[2].startswith('gkeras')
+
+
+def test_blas_is_single_threaded_inside_run_and_restored_after(threads):
+    before = blas_threads()
+    inside = cpu_threads.run([0, 1, 2], lambda share: blas_threads())
+    assert inside == [[1] * len(before)] * 3
+    assert blas_threads() == before
+
+
+def test_an_error_in_a_thread_reaches_the_caller_after_every_thread_stopped(threads):
+    before = blas_threads()
+    finished = []
+
+    def work(share):
+        if share == [1]:
+            raise ZeroDivisionError('in thread 1')
+        finished.append(share)
+        return share
+    with pytest.raises(ZeroDivisionError, match='in thread 1'):
+        cpu_threads.run([0, 1, 2], work)
+    assert sorted(finished) == [[0], [2]]
+    assert blas_threads() == before
+
+
+def test_run_inside_run_works_in_the_calling_thread(threads):
+    def inner(share):
+        return cpu_threads.run([10, 11, 12], lambda inner_share: list(inner_share))
+    assert cpu_threads.run([0, 1, 2], inner) == [[[10, 11, 12]]] * 3
+
+
+def test_one_thread_runs_everything_in_the_caller():
+    cpu_threads.set_thread_count(1)
+    try:
+        assert cpu_threads.thread_count() == 1
+        assert cpu_threads.run([1, 2, 3], lambda share: (threading.current_thread().name,
+                                                         list(share))) == [
+            (threading.current_thread().name, [1, 2, 3])]
+    finally:
+        cpu_threads.set_thread_count(None)
+
+
+@pytest.mark.parametrize('bad', [0, -1, 2.0, 'two'])
+def test_set_thread_count_refuses_what_is_not_a_positive_integer(bad):
+    with pytest.raises(ValueError, match='positive integer'):
+        cpu_threads.set_thread_count(bad)
+
+
+def test_the_default_follows_the_blas_thread_variables():
+    code = ('import numpy; from gkeras.backend import cpu_threads; '
+            'print(cpu_threads.thread_count())')
+    env = dict(os.environ, OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env['PYTHONPATH'] = root + os.pathsep + env.get('PYTHONPATH', '')
+    done = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == '1'
+
+
+# ---------------------------------------------------------------------------------------------
+# the kernels on several threads against plain NumPy
+
+@pytest.mark.parametrize('shape', [(40, 7, 30), (7, 40, 30), (33, 5, 33)])
+@pytest.mark.parametrize('with_out', [False, True])
+def test_gemm_split_over_threads_equals_one_product(threads, monkeypatch, rng, shape, with_out):
+    monkeypatch.setattr(NumpyBackend, 'parallel_gemm_min', 1)
+    m, k, n = shape
+    a = rng.standard_normal((k, m)).T  # a transposed view, as the dense layers' backward uses
+    b = rng.standard_normal((k, n))
+    out = np.full((m, n), np.nan) if with_out else None
+    got = NumpyBackend().gemm(a, b, out=out)
+    np.testing.assert_allclose(got, a @ b, rtol=1e-12)
+    if with_out:
+        assert got is out
+
+
+def test_relu_grad_selects_bit_for_bit_across_chunks(threads, rng):
+    y = np.maximum(rng.standard_normal((3, 50_001)), 0).astype(np.float32)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dy[0, :5] = [np.inf, -np.inf, np.nan, np.inf, 1.0]
+    y[0, :5] = [0.0, 0.0, 0.0, 1.0, 2.0]
+    got = NumpyBackend().relu_grad(dy, y)
+    expected = np.where(y > 0, dy, np.float32(0))
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == np.float32
+
+
+@pytest.mark.parametrize('data_format', ['channels_last', 'channels_first'])
+def test_fused_relu_convolution_on_threads(threads, monkeypatch, rng, data_format):
+    monkeypatch.setattr(NumpyBackend, 'block_bytes', 800)  # many blocks for the threads
+    first = data_format == 'channels_first'
+    x = rng.standard_normal((3, 7, 6, 4)).astype(np.float32)
+    x = np.moveaxis(x, -1, 1).copy() if first else x
+    w = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    y = spatial.convolution(x, w, 1, 'same', data_format, bias=b, relu=True)
+    expected = ref.conv(x, w, (1, 1), 'same', (1, 1), first)
+    expected = np.maximum(expected + b.reshape((5, 1, 1) if first else (5,)), 0)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-4, atol=1e-5)
+    check_gradients(lambda a, k, c: spatial.convolution(a, k, 1, 'same', data_format, bias=c,
+                                                        relu=True),
+                    np.asarray(x, np.float64), rng.standard_normal(w.shape),
+                    rng.standard_normal(5))
+
+
+def test_conv_weight_gradient_is_the_same_on_one_and_three_threads(monkeypatch, rng):
+    monkeypatch.setattr(NumpyBackend, 'block_bytes', 800)
+    x = ad.Variable(rng.standard_normal((4, 9, 8, 3)).astype(np.float32))
+    w = ad.Variable(rng.standard_normal((3, 3, 3, 6)).astype(np.float32))
+    b = ad.Variable(np.zeros(6, np.float32))
+
+    def grads():
+        y = spatial.convolution(x, w, 1, 'valid', 'channels_last', bias=b, relu=True)
+        return ad.gradients(ad.reduce_sum(y * y), [x, w, b])
+    cpu_threads.set_thread_count(1)
+    try:
+        one = grads()
+        if cpu_threads.set_thread_count(3) != 3:
+            pytest.skip('BLAS cannot be limited here')
+        three = grads()
+    finally:
+        cpu_threads.set_thread_count(None)
+    for a, c in zip(one, three):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('pool_size, strides, padding', [((2, 2), None, 'valid'),
+                                                         ((3, 3), (2, 2), 'same')])
+def test_pooling_in_parts_on_threads(threads, monkeypatch, rng, mode, pool_size, strides,
+                                     padding):
+    monkeypatch.setattr(NumpyBackend, 'pool_part_bytes', 1)  # one image per part
+    x = rng.standard_normal((5, 7, 6, 3))
+    y = spatial.pooling(x, pool_size, strides, padding, 'channels_last', mode)
+    expected = ref.pool(x, pool_size, strides or pool_size, padding, mode, False)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-12)
+    check_gradients(lambda a: spatial.pooling(a, pool_size, strides, padding, 'channels_last',
+                                              mode), x)
