@@ -214,6 +214,33 @@ def test_conv_gradients(backend, rng, data_format):
                     rng.standard_normal((2, 2, 1, 2, 2)))
 
 
+@pytest.mark.parametrize('make', [lambda **kw: layers.Conv1D(4, 3, padding='causal', **kw),
+                                  lambda **kw: layers.Conv2D(4, 3, strides=2, **kw),
+                                  lambda **kw: layers.DepthwiseConv2D(2, **kw)])
+def test_relu_activation_equals_a_separate_relu_forward_and_backward(backend, rng, make):
+    # Conv layers apply a relu activation inside the convolution's pass: same numbers as a
+    # linear layer followed by relu, gradients included (the relu's at 0 is 0)
+    fused, plain = make(activation='relu'), make()
+    shape = (2, 7, 3) if isinstance(fused, layers.Conv1D) else (2, 7, 6, 3)
+    x = backend.asarray(rng.standard_normal(shape).astype('float32'))
+    fused.build(shape)
+    plain.build(shape)
+    plain.set_weights(fused.get_weights())
+    assert fused.get_config()['activation'] == 'relu'
+    outputs, grads = [], []
+    for layer, activation in ((fused, None), (plain, K.relu)):
+        y = layer(ad.as_tensor(x))
+        y = activation(y) if activation else y
+        outputs.append(backend.to_numpy(y.data))
+        loss = ad.reduce_sum(y * ad.as_tensor(backend.asarray(np.arange(y.size, dtype='float32')
+                                                              .reshape(y.shape) % 5 - 2)))
+        grads.append([backend.to_numpy(g) for g in ad.gradients(loss, layer.trainable_weights)])
+    assert (outputs[0] == 0).any() and (outputs[0] > 0).any()
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-6, atol=1e-6)
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
 def test_causal_conv_gradients(backend, rng):
     check_gradients(lambda x, w: K.conv1d(x, w, padding='causal', dilation_rate=2),
                     rng.standard_normal((2, 6, 2)), rng.standard_normal((3, 2, 2)))

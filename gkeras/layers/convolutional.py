@@ -4,7 +4,7 @@ Conv3DTranspose, and the spatial shape layers Cropping, ZeroPadding and UpSampli
 Each family is one rank-generic base class; the 1D/2D/3D layers only fix the rank and the
 Keras 2 defaults. The math lives in gkeras.backend.spatial.
 """
-from .. import constraints, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import spatial
 from .base import InputSpec, Layer, kernel_bias_config, set_kernel_bias_arguments
@@ -129,11 +129,12 @@ class _Conv(Layer):
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
 
-    def _convolve(self, inputs):
-        """The convolution plus the bias (the plain convolution adds it in the same pass)."""
+    def _convolve(self, inputs, relu=False):
+        """The convolution plus the bias (the plain convolution adds it in the same pass), and
+        with relu its relu activation (also in that pass)."""
         return spatial.convolution(inputs, self.kernel, self.strides, self.padding,
                                    self.data_format, self.dilation_rate, self.groups,
-                                   owner=layer_owner(self), bias=self.bias)
+                                   owner=layer_owner(self), bias=self.bias, relu=relu)
 
     def _add_bias(self, outputs):
         """bias_add, for the convolutions whose primitive does not take the bias."""
@@ -141,7 +142,12 @@ class _Conv(Layer):
             return outputs
         return K.bias_add(outputs, self.bias, data_format=self.data_format)
 
+    # whether _convolve can apply a relu activation itself
+    _fuses_relu = True
+
     def call(self, inputs):
+        if self._fuses_relu and self.activation is activations.relu:
+            return self._convolve(inputs, relu=True)
         return self.activation(self._convolve(inputs))
 
     def get_config(self):
@@ -241,6 +247,8 @@ class _SeparableConv(_Conv):
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint)
 
+    _fuses_relu = False  # the bias is a separate op here
+
     def _convolve(self, inputs):
         return self._add_bias(spatial.separable_convolution(
             inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
@@ -328,6 +336,8 @@ class DepthwiseConv2D(Conv2D):
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint)
 
+    _fuses_relu = False  # the bias is a separate op here
+
     def _convolve(self, inputs):
         return self._add_bias(spatial.depthwise_convolution(
             inputs, self.depthwise_kernel, self.strides, self.padding, self.data_format,
@@ -382,6 +392,8 @@ class _ConvTranspose(_Conv):
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
+
+    _fuses_relu = False  # the bias is a separate op here
 
     def _convolve(self, inputs):
         output_shape = self.compute_output_shape(inputs.shape)
