@@ -93,7 +93,7 @@ LAYERS = {
 # Exported classes that are building blocks rather than layers one calls on a tensor: a cell
 # round-trips inside RNN, Lambda in its own tests, InputLayer in every model test.
 BUILDING_BLOCKS = {'Layer', 'Wrapper', 'InputLayer', 'Lambda', 'SimpleRNNCell', 'LSTMCell',
-                   'GRUCell', 'StackedRNNCells'}
+                   'GRUCell', 'StackedRNNCells', 'ConvLSTM2DCell'}
 
 
 def _json(value):
