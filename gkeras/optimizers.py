@@ -12,22 +12,24 @@ grads raw backend arrays (never written to). Slots are created on the first call
 The updates run in place, with `out=` into the slots and into scratch buffers kept across steps,
 so a step allocates no arrays of a parameter's size: fresh temporaries of that size cost more
 than the arithmetic (glibc hands large freed blocks back to the kernel and every step faults
-them in again). On NumPy the update goes over flat pieces of at most `_PIECE` elements, with two
-scratch buffers of that size shared by all parameters: each piece of a parameter, its gradient
-and slots stays in cache across the passes. Each element sees the same float operations in the
-same order as the whole-array formulas, so the results are bit for bit theirs.
+them in again). On NumPy the update goes over flat pieces of at most `_PIECE` elements, spread
+over the CPU threads (backend.cpu_threads), each thread with two scratch buffers of that size:
+each piece of a parameter, its gradient and slots stays in cache across the passes. Each element
+sees the same float operations in the same order as the whole-array formulas, so the results are
+bit for bit theirs, on any number of threads.
 """
 import inspect
 import numbers
+import threading
 
 import numpy as np
 
 from . import backend as K
 from .backend import autodiff as ad
-from .backend import selection
+from .backend import cpu_threads, selection
 
 # Elements per piece of a NumPy update (1 MiB of float32 per scratch buffer).
-_PIECE = 1 << 18
+_PIECE = 1 << 16
 
 
 def _xp():
@@ -81,7 +83,7 @@ class Optimizer:
         self._params = []
         self._slots = {}            # id(param) -> (param, {slot name: Variable})
         self._pending_weights = None
-        self._scratch = {}          # dtype -> two flat scratch buffers of the update
+        self._scratch = {}          # (dtype, thread) -> two flat scratch buffers of the update
         self._clipped = {}          # (shape, dtype) -> buffer of the clipped gradient
 
     # learning rate: a device scalar, so callbacks can change it between steps
@@ -203,12 +205,14 @@ class Optimizer:
         raise NotImplementedError
 
     def _scratch_pair(self, dtype, size):
-        """Two flat scratch buffers of at least `size` elements, kept across steps."""
-        pair = self._scratch.get(dtype)
+        """Two flat scratch buffers of at least `size` elements, kept across steps; one pair
+        per thread that asks."""
+        key = (dtype, threading.get_ident())
+        pair = self._scratch.get(key)
         if pair is None or pair[0].size < size:
             xp = _xp()
-            pair = self._scratch[dtype] = (xp.empty(size, dtype=dtype),
-                                           xp.empty(size, dtype=dtype))
+            pair = self._scratch[key] = (xp.empty(size, dtype=dtype),
+                                         xp.empty(size, dtype=dtype))
         return pair
 
     def _apply(self, param, grad, slots, c):
@@ -223,15 +227,19 @@ class Optimizer:
         grad = grad.reshape(-1)
         slots = {name: (s.reshape(-1) if s.size == n else s) for name, s in slots.items()}
         piece = min(n, _PIECE) if xp is np else n
-        s, t = self._scratch_pair(param.dtype, piece)
         if piece == n:
+            s, t = self._scratch_pair(param.dtype, piece)
             self._update(flat, grad, slots, c, s[:n], t[:n])
         else:
-            for lo in range(0, n, piece):
-                hi = min(lo + piece, n)
-                self._update(flat[lo:hi], grad[lo:hi],
-                             {name: (a[lo:hi] if a.size == n else a) for name, a in slots.items()},
-                             c, s[:hi - lo], t[:hi - lo])
+            def work(share):
+                s, t = self._scratch_pair(param.dtype, piece)
+                for lo in share:
+                    hi = min(lo + piece, n)
+                    self._update(flat[lo:hi], grad[lo:hi],
+                                 {name: (a[lo:hi] if a.size == n else a)
+                                  for name, a in slots.items()},
+                                 c, s[:hi - lo], t[:hi - lo])
+            cpu_threads.run(range(0, n, piece), work)
         if not contiguous:
             param[...] = flat.reshape(param.shape)
 

@@ -7,6 +7,7 @@ import pytest
 from gkeras import backend as K
 from gkeras import constraints, optimizers
 from gkeras.backend import autodiff as ad
+from gkeras.backend import cpu_threads
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'keras_reference.npz')
 
@@ -192,6 +193,13 @@ def test_update_in_pieces_is_bit_for_bit_the_whole_array_update(backend, rng, mo
     assert len(whole) == len(pieces)
     for a, b in zip(whole, pieces):
         np.testing.assert_array_equal(a, b)
+    if cpu_threads.set_thread_count(3) == 3:  # the pieces spread over three threads
+        try:
+            threaded = _run_update_case(backend, case, shapes, grads)
+        finally:
+            cpu_threads.set_thread_count(None)
+        for a, b in zip(whole, threaded):
+            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize('case', sorted(UPDATE_CASES))
