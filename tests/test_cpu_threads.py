@@ -83,6 +83,16 @@ def test_one_thread_runs_everything_in_the_caller():
         cpu_threads.set_thread_count(None)
 
 
+def test_set_thread_count_none_goes_back_to_the_default():
+    default = cpu_threads.thread_count()
+    try:
+        cpu_threads.set_thread_count(default + 2)
+        assert cpu_threads.set_thread_count(None) == default
+        assert cpu_threads.thread_count() == default
+    finally:
+        cpu_threads.set_thread_count(None)
+
+
 @pytest.mark.parametrize('bad', [0, -1, 2.0, 'two'])
 def test_set_thread_count_refuses_what_is_not_a_positive_integer(bad):
     with pytest.raises(ValueError, match='positive integer'):

@@ -38,9 +38,10 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def _setup(threads=None):
+def _setup(threads=None, reset=False):
+    """The pool state, made on first use or when reset (threads=None: as many as BLAS)."""
     with _lock:
-        if not _state or threads is not None:
+        if not _state or reset:
             controller = _state.get('controller') if _state else _blas_controller()
             if threads is None:
                 threads = 1
@@ -69,7 +70,7 @@ def set_thread_count(threads=None):
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"set_thread_count: expected a positive integer or None; received "
                          f"{threads!r}.")
-    return _setup(threads)['threads']
+    return _setup(threads, reset=True)['threads']
 
 
 def run(items, work):
