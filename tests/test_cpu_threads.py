@@ -189,3 +189,23 @@ def test_pooling_in_parts_on_threads(threads, monkeypatch, rng, mode, pool_size,
     np.testing.assert_allclose(y.data, expected, rtol=1e-12)
     check_gradients(lambda a: spatial.pooling(a, pool_size, strides, padding, 'channels_last',
                                               mode), x)
+
+
+def test_a_model_step_keeps_blas_single_threaded_and_restores_it(threads):
+    from gkeras import layers
+    from gkeras.models import Sequential
+    seen = []
+
+    def record(x):
+        seen.append(blas_threads())
+        return x
+    model = Sequential([layers.Lambda(record, input_shape=(3,)), layers.Dense(2)])
+    model.compile('sgd', 'mse')
+    seen.clear()  # what building the model ran (shape inference), outside any step
+    before = blas_threads()
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    model.predict(x)
+    model.train_on_batch(x, y)
+    model.evaluate(x, y, verbose=0)
+    assert seen and all(inside == [1] * len(before) for inside in seen)
+    assert blas_threads() == before

@@ -12,6 +12,7 @@ is found and limited through threadpoolctl; where it cannot be (an unknown BLAS)
 one thread. Blocks go to threads in a fixed order and partial sums are added in thread order,
 so results do not change from run to run.
 """
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +97,17 @@ def run(items, work):
             if error is not None:
                 raise error
         return [first] + [future.result() for future in futures]
+
+
+def region():
+    """A context in which gkeras does its work (a train, test or predict step): BLAS stays
+    single-threaded throughout, so that its own threads, which spin for a while after each
+    product, never compete with the pool's; every split is the pool's. Nothing to do on one
+    thread."""
+    state = _setup()
+    if state['threads'] <= 1:
+        return contextlib.nullcontext()
+    return _single_threaded_blas(state)
 
 
 class _single_threaded_blas:

@@ -1,4 +1,6 @@
 """The CuPy backend: the generic NumPy-path code on CuPy arrays, with CUDA kernels where they win."""
+import contextlib
+
 import numpy
 
 from . import kernels
@@ -26,6 +28,10 @@ class CupyBackend(NumpyBackend):
     # one large GEMM per convolution on the GPU (im2col.cu), not the CPU's cache-sized blocks
     blocked_conv = False
     keeps_freed_host_memory = False  # the large arrays live on the GPU
+
+    def step_scope(self):
+        """The context of one train, test or predict step: nothing to set up on the GPU."""
+        return contextlib.nullcontext()
 
     def gemm(self, a, b, out=None):
         """a @ b as one cuBLAS call (the CPU splits large products over its threads)."""

@@ -46,6 +46,10 @@ class NumpyBackend:
     def synchronize(self):
         pass
 
+    def step_scope(self):
+        """The context of one train, test or predict step (the CPU threads' region)."""
+        return cpu_threads.region()
+
     # ------------------------------------------------------------------ matrix products
     # Products of at least this many multiply-adds are split over the CPU threads (smaller
     # ones gain less than handing them out costs; BLAS runs those itself).

@@ -224,16 +224,18 @@ class Model(Network):
         params = list(self.trainable_weights)
         trainable_ids = {id(p) for p in params}
         frozen = [w for w in self.weights if id(w) not in trainable_ids]
-        with backend_config.training_phase(True), collect_activity_losses() as activity:
-            outputs = _to_list(self._run_graph(xs, training=True))
-            regularization = self._regularization(params) + self._regularization(frozen)
-            total, per_output = self._loss_terms(outputs, ys, sws, regularization + activity)
-        grads = ad.gradients(total, params)
-        self.optimizer.apply_gradients(params, grads)
-        return self._step_logs(total, per_output, outputs, ys, sws)
+        with K.active().step_scope():
+            with backend_config.training_phase(True), collect_activity_losses() as activity:
+                outputs = _to_list(self._run_graph(xs, training=True))
+                regularization = self._regularization(params) + self._regularization(frozen)
+                total, per_output = self._loss_terms(outputs, ys, sws,
+                                                     regularization + activity)
+            grads = ad.gradients(total, params)
+            self.optimizer.apply_gradients(params, grads)
+            return self._step_logs(total, per_output, outputs, ys, sws)
 
     def _test_step(self, xs, ys, sws):
-        with ad.no_grad(), backend_config.training_phase(False), \
+        with K.active().step_scope(), ad.no_grad(), backend_config.training_phase(False), \
                 collect_activity_losses() as activity:
             outputs = _to_list(self._run_graph(xs, training=False))
             regularization = self._regularization(self.weights)
@@ -248,7 +250,7 @@ class Model(Network):
 
     def _predict_step(self, xs):
         """The outputs for device inputs, as NumPy arrays."""
-        with ad.no_grad(), backend_config.training_phase(False):
+        with K.active().step_scope(), ad.no_grad(), backend_config.training_phase(False):
             outputs = _to_list(self._run_graph(xs, training=False))
         backend = K.active()
         return [backend.to_numpy(o.data) for o in outputs]
