@@ -120,7 +120,10 @@ def test_sequence_order_without_shuffle_and_reshuffle_in_on_epoch_end(backend, r
 
     sequence = Reshuffled(x, y, 4)
     model_with(lr=0.).fit_generator(sequence, epochs=2, verbose=0, workers=2, shuffle=False)
-    rows = {(p, i): r for p, i, r in sequence.fetched}
+    # as in Keras, the enqueuer may start fetching a third pass before fit stops it
+    trained = [(p, i, r) for p, i, r in sequence.fetched if p < 2]
+    rows = {(p, i): r for p, i, r in trained}
+    assert len(rows) == len(trained)  # each batch once per pass
     assert sorted(rows) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
     np.testing.assert_array_equal(sum((rows[0, i] for i in range(3)), ()), np.arange(12))
     np.testing.assert_array_equal(sum((rows[1, i] for i in range(3)), ()),
