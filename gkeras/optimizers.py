@@ -29,7 +29,7 @@ from .backend import autodiff as ad
 from .backend import cpu_threads, selection
 
 # Elements per piece of a NumPy update (1 MiB of float32 per scratch buffer).
-_PIECE = 1 << 16
+_PIECE = 1 << 18
 
 
 def _xp():
@@ -233,13 +233,13 @@ class Optimizer:
         else:
             def work(share):
                 s, t = self._scratch_pair(param.dtype, piece)
-                for lo in share:
-                    hi = min(lo + piece, n)
-                    self._update(flat[lo:hi], grad[lo:hi],
-                                 {name: (a[lo:hi] if a.size == n else a)
+                for part in share:
+                    size = part.stop - part.start
+                    self._update(flat[part], grad[part],
+                                 {name: (a[part] if a.size == n else a)
                                   for name, a in slots.items()},
-                                 c, s[:hi - lo], t[:hi - lo])
-            cpu_threads.run(range(0, n, piece), work)
+                                 c, s[:size], t[:size])
+            cpu_threads.run(cpu_threads.split(n, piece), work)
         if not contiguous:
             param[...] = flat.reshape(param.shape)
 

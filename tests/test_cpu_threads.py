@@ -110,6 +110,17 @@ def test_the_default_follows_the_blas_thread_variables():
     assert done.stdout.strip() == '1'
 
 
+@pytest.mark.parametrize('length, most', [(10, 3), (12, 5), (7, 100), (2, 1), (1, 1), (0, 4)])
+def test_split_covers_the_range_in_even_parts_a_multiple_of_the_threads(threads, length, most):
+    parts = cpu_threads.split(length, most)
+    assert [i for part in parts for i in range(length)[part]] == list(range(length))
+    sizes = [part.stop - part.start for part in parts]
+    assert all(0 < size <= most for size in sizes)
+    assert max(sizes, default=0) - min(sizes, default=0) <= 1
+    if length >= threads:
+        assert len(parts) % threads == 0
+
+
 # ---------------------------------------------------------------------------------------------
 # the kernels on several threads against plain NumPy
 
@@ -127,7 +138,8 @@ def test_gemm_split_over_threads_equals_one_product(threads, monkeypatch, rng, s
         assert got is out
 
 
-def test_relu_grad_selects_bit_for_bit_across_chunks(threads, rng):
+def test_relu_grad_selects_bit_for_bit_across_chunks(threads, rng, monkeypatch):
+    monkeypatch.setattr(NumpyBackend, 'elementwise_part', 1000)
     y = np.maximum(rng.standard_normal((3, 50_001)), 0).astype(np.float32)
     dy = rng.standard_normal(y.shape).astype(np.float32)
     dy[0, :5] = [np.inf, -np.inf, np.nan, np.inf, 1.0]

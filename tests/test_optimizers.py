@@ -188,7 +188,7 @@ def test_update_in_pieces_is_bit_for_bit_the_whole_array_update(backend, rng, mo
     shapes = [(3, 4), (4, 3), (), (7,)]
     grads = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(3)]
     whole = _run_update_case(backend, case, shapes, grads)
-    monkeypatch.setattr(optimizers, '_PIECE', 5)  # pieces of 5, 5 and 2 for the (3, 4) ones
+    monkeypatch.setattr(optimizers, '_PIECE', 5)  # the (3, 4) ones in pieces of at most 5
     pieces = _run_update_case(backend, case, shapes, grads)
     assert len(whole) == len(pieces)
     for a, b in zip(whole, pieces):

@@ -74,6 +74,19 @@ def set_thread_count(threads=None):
     return _setup(threads, reset=True)['threads']
 
 
+def split(length, most):
+    """Slices of range(length), each at most `most` long, as few as that allows but a multiple
+    of the thread count (so every thread gets as many), of near-equal sizes."""
+    if length <= 0:
+        return []
+    threads = thread_count()
+    parts = -(-length // max(1, most))
+    parts = min(length, -(-parts // threads) * threads)
+    size, extra = divmod(length, parts)
+    bounds = [i * size + min(i, extra) for i in range(parts + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
 def run(items, work):
     """Call work(share) once per thread and return the results in thread order.
 
