@@ -1052,6 +1052,122 @@ def test_rnn_time_major_constants_and_last_output_only(backend, rng):
         K.rnn(step, const(np.ones((2, 3))), [const(np.zeros((2, 3)))])
 
 
+def rnn_images_np(inputs, h, c, w, u, mask, go_backwards=False, zero_output_for_mask=False):
+    """Per pixel of (batch, time, rows, cols, features) inputs: out = tanh(x_t w + h u), states
+    [out, c + out]; where the (batch, time, rows, cols) mask is False the pixel keeps its states
+    and repeats its previous output (zero before its first step, or always with
+    zero_output_for_mask), as tf_keras' K.rnn with such a mask."""
+    steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
+    outputs, previous = [], np.zeros(h.shape)
+    for t in steps:
+        out = np.tanh(inputs[:, t] @ w + h @ u)
+        keep = mask[:, t, :, :, None]
+        h, c = np.where(keep, out, h), np.where(keep, c + out, c)
+        previous = np.where(keep, out, 0.0 if zero_output_for_mask else previous)
+        outputs.append(previous)
+    return previous, np.stack(outputs, axis=1), h, c
+
+
+def image_step(kernel, recurrent):
+    def step(x_t, states):
+        out = K.tanh(K.dot(x_t, kernel) + K.dot(states[0], recurrent))
+        return out, [out, states[1] + out]
+    return step
+
+
+def image_rnn_arrays(rng, batch=2):
+    """inputs (batch, 3 steps, 2 rows, 3 cols, 2 features), states h, c and weights w, u."""
+    return (rng.normal(size=(batch, 3, 2, 3, 2)), rng.normal(size=(batch, 2, 3, 2)),
+            rng.normal(size=(batch, 2, 3, 2)), rng.normal(size=(2, 2)) * 0.5,
+            rng.normal(size=(2, 2)) * 0.5)
+
+
+@pytest.mark.parametrize('go_backwards', [False, True])
+@pytest.mark.parametrize('zero_output_for_mask', [False, True])
+def test_rnn_mask_per_position(backend, rng, go_backwards, zero_output_for_mask):
+    """A (batch, time, rows, cols) mask (what Masking makes of image sequences) holds the states
+    and outputs of each position, as tf_keras' K.rnn does for ConvRNN2D."""
+    arrays = image_rnn_arrays(rng)
+    mask = rng.random((2, 3, 2, 3)) > 0.4
+    mask[0, 0] = False       # masked before any step ran: zero output
+    mask[1, :, 1, 2] = True
+    assert mask.any() and not mask.all()
+
+    def run(x, h, c, w, u):
+        return K.rnn(image_step(w, u), x, [h, c], go_backwards=go_backwards, mask=mask,
+                     zero_output_for_mask=zero_output_for_mask)
+    last, outputs, states = run(*map(const, arrays))
+    want_last, want_outputs, want_h, want_c = rnn_images_np(*arrays, mask, go_backwards,
+                                                            zero_output_for_mask)
+    np.testing.assert_allclose(to_np(last), want_last, rtol=1e-12)
+    np.testing.assert_allclose(to_np(outputs), want_outputs, rtol=1e-12)
+    assert len(states) == 2
+    np.testing.assert_allclose(to_np(states[0]), want_h, rtol=1e-12)
+    np.testing.assert_allclose(to_np(states[1]), want_c, rtol=1e-12)
+
+    def flat_outputs_and_states(*tensors):
+        _, seq, (h, c) = run(*tensors)
+        return K.concatenate([K.batch_flatten(seq), K.batch_flatten(h), K.batch_flatten(c)])
+    check_gradients(flat_outputs_and_states, *arrays, noncontiguous=True)
+
+
+def test_rnn_masks_broadcast_against_outputs_and_states(backend, rng):
+    """Each layout of mask gives what the full (batch, time, rows, cols) mask it broadcasts to
+    gives: (batch, time) and (batch, time, 1) whole steps, (1, time, rows, 1) across the batch
+    and the columns, 0/1 floats, (time, batch, rows, cols) with time_major, a batch of one."""
+    arrays = image_rnn_arrays(rng)
+    inputs, h0, c0, w, u = arrays
+    steps = rng.random((2, 3)) > 0.5
+    rows = rng.random((1, 3, 2, 1)) > 0.5
+    pixels = rng.random((2, 3, 2, 3)) > 0.5
+    full = lambda m: np.broadcast_to(m.reshape(m.shape + (1,) * (4 - m.ndim)), (2, 3, 2, 3))
+    for mask, full_mask in [(steps, full(steps)), (steps[:, :, None], full(steps)),
+                            (rows, full(rows)), (pixels.astype(np.float64), pixels)]:
+        _, outputs, (h, c) = K.rnn(image_step(const(w), const(u)), const(inputs),
+                                   [const(h0), const(c0)], mask=const(mask))
+        _, want_outputs, want_h, want_c = rnn_images_np(*arrays, full_mask)
+        np.testing.assert_allclose(to_np(outputs), want_outputs, rtol=1e-12)
+        np.testing.assert_allclose(to_np(h), want_h, rtol=1e-12)
+        np.testing.assert_allclose(to_np(c), want_c, rtol=1e-12)
+
+    _, outputs, (h, c) = K.rnn(image_step(const(w), const(u)),
+                               const(inputs.transpose(1, 0, 2, 3, 4)), [const(h0), const(c0)],
+                               mask=pixels.transpose(1, 0, 2, 3), time_major=True)
+    _, want_outputs, want_h, want_c = rnn_images_np(*arrays, pixels)
+    np.testing.assert_allclose(to_np(outputs), want_outputs.transpose(1, 0, 2, 3, 4), rtol=1e-12)
+    np.testing.assert_allclose(to_np(c), want_c, rtol=1e-12)
+
+    single = (inputs[:1], h0[:1], c0[:1], w, u)
+    last, _, (h, c) = K.rnn(image_step(const(w), const(u)), const(single[0]),
+                            [const(single[1]), const(single[2])], mask=pixels[1:],
+                            go_backwards=True)
+    want_last, _, want_h, want_c = rnn_images_np(*single, pixels[1:], go_backwards=True)
+    np.testing.assert_allclose(to_np(last), want_last, rtol=1e-12)
+    np.testing.assert_allclose(to_np(h), want_h, rtol=1e-12)
+
+
+def test_rnn_mask_that_does_not_broadcast(backend, rng):
+    inputs, h0, c0, w, u = map(const, image_rnn_arrays(rng))
+
+    def run(mask):
+        return K.rnn(image_step(w, u), inputs, [h0, c0], mask=np.ones(mask, bool))
+    with pytest.raises(ValueError, match=r"mask of shape \(2, 3, 2, 2\) does not broadcast "
+                                         r"against a step's output or state of shape "
+                                         r"\(2, 2, 3, 2\).*received a step's mask of shape "
+                                         r"\(2, 2, 2\)"):
+        run((2, 3, 2, 2))
+    with pytest.raises(ValueError, match=r"mask of shape \(2, 3, 2, 3, 2, 1\).*at most 4 axes"):
+        run((2, 3, 2, 3, 2, 1))
+    with pytest.raises(ValueError, match=r"mask of shape \(3, 3\) does not broadcast"):
+        run((3, 3))
+    with pytest.raises(ValueError, match=r"expected a mask of shape \(batch, time, \.\.\.\) with "
+                                         r"the 3 steps.*received a mask of shape \(2, 4, 2, 3\)"):
+        run((2, 4, 2, 3))
+    with pytest.raises(ValueError, match=r"\(time, batch, \.\.\.\).*received a mask of shape "
+                                         r"\(3,\)"):
+        K.rnn(image_step(w, u), inputs, [h0, c0], mask=np.ones(3, bool), time_major=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # The K namespace
 

@@ -844,10 +844,13 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
         return_all_outputs=True):
     """Iterate step_function over the time axis of inputs, as tf_keras' K.rnn.
 
-    step_function(input_t, states + constants) returns (output_t, new_states). Where the mask
-    (batch, time) is False the states carry over and the output repeats the previous one (or is
-    zero with zero_output_for_mask). Returns (last_output, outputs, new_states); outputs is
-    (batch, time, ...) ((batch, 1, ...) without return_all_outputs). `unroll` and
+    step_function(input_t, states + constants) returns (output_t, new_states). The mask is
+    (batch, time) or (batch, time, ...) ((time, batch, ...) with time_major); a step's mask gets
+    size-1 axes appended and broadcasts against the step's output and each state, so a mask
+    (batch, time, rows, cols) holds the states of image sequences per position. Where it is
+    False the states carry over and the output repeats the previous one (zero before the first
+    step, or always with zero_output_for_mask). Returns (last_output, outputs, new_states);
+    outputs is (batch, time, ...) ((batch, 1, ...) without return_all_outputs). `unroll` and
     `input_length` change nothing here: the loop is always eager.
     """
     inputs = _t(inputs)
@@ -857,27 +860,24 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     steps = inputs.shape[time_axis]
     states = tuple(_t(s) for s in initial_states)
     constants = tuple(constants or ())
-    xp = _xp()
-    mask_rows = None
+    step_masks = None
     if mask is not None:
-        mask_array = xp.asarray(raw(mask)).astype(bool)
-        if mask_array.ndim > 2:
-            mask_array = mask_array.reshape(mask_array.shape[:2])
-        mask_rows = mask_array if time_major else mask_array.T   # (time, batch)
+        mask = _xp().asarray(raw(mask)).astype(bool, copy=False)
+        step_masks = _step_masks(mask, inputs.shape, time_major)
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     step_inputs = ad.unstack(inputs, time_axis)
     outputs, previous = [], None
     for t in order:
         output, new_states = step_function(step_inputs[t], states + constants)
         new_states = tuple(_t(s) for s in new_states)
-        if mask_rows is not None:
-            keep = mask_rows[t]
+        if step_masks is not None:
+            keep = step_masks[t]
             if previous is None or zero_output_for_mask:
                 held = zeros_like(output)
             else:
                 held = previous
-            output = ad.where(_expand_mask(keep, output), output, held)
-            new_states = tuple(ad.where(_expand_mask(keep, s), s, old)
+            output = ad.where(_broadcast_mask(keep, output, mask.shape), output, held)
+            new_states = tuple(ad.where(_broadcast_mask(keep, s, mask.shape), s, old)
                                for s, old in zip(new_states, states))
         states, previous = new_states, output
         if return_all_outputs or not outputs:
@@ -888,9 +888,29 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     return previous, stacked, list(states)
 
 
-def _expand_mask(mask_t, like):
-    """A (batch,) mask with size-1 axes appended to broadcast against `like`."""
-    return mask_t.reshape(mask_t.shape + (1,) * (like.ndim - 1))
+def _step_masks(mask, inputs_shape, time_major):
+    """The boolean rnn mask as (time, batch, ...), after checking its time axis."""
+    time_axis = 0 if time_major else 1
+    if mask.ndim < 2 or mask.shape[time_axis] != inputs_shape[time_axis]:
+        layout = '(time, batch, ...)' if time_major else '(batch, time, ...)'
+        raise ValueError(f"rnn: expected a mask of shape {layout} with the "
+                         f"{inputs_shape[time_axis]} steps of the inputs of shape "
+                         f"{tuple(inputs_shape)}; received a mask of shape "
+                         f"{tuple(mask.shape)}.")
+    return mask if time_major else mask.swapaxes(0, 1)
+
+
+def _broadcast_mask(mask_t, like, mask_shape):
+    """A step's mask (batch, ...) with size-1 axes appended to broadcast against `like` (a step's
+    output or state), which must keep its shape (tf_keras' rule)."""
+    if mask_t.ndim > like.ndim or builtins.any(
+            m not in (1, n) for m, n in zip(mask_t.shape, like.shape)):
+        raise ValueError(f"rnn: the mask of shape {tuple(mask_shape)} does not broadcast "
+                         f"against a step's output or state of shape {tuple(like.shape)}: "
+                         f"expected a step's mask of at most {like.ndim} axes, each of size 1 "
+                         f"or that of the same axis of the output or state; received a step's "
+                         f"mask of shape {tuple(mask_t.shape)}.")
+    return mask_t.reshape(mask_t.shape + (1,) * (like.ndim - mask_t.ndim))
 
 
 # ---------------------------------------------------------------------------------------------
