@@ -7,7 +7,6 @@ convolution over (batch * time) images before the loop; each step then convolves
 padding, stride 1, as Keras) and applies the LSTM gates i, f, c, o.
 """
 from .. import backend as K
-from ..backend import autodiff as ad
 from ..backend import spatial
 from .base import InputSpec
 from .convolutional import (_input_channels, channel_axis, check_output_sizes, layer_owner,
@@ -236,40 +235,28 @@ class ConvLSTM2D(_CellLayer):
         super().build(input_shape)
 
     def _run_cell(self, inputs, initial_state, mask, training, constants):
-        # K.rnn holds states for a (batch, time) mask only; tf.keras also takes the per-position
-        # masks that Masking makes of image sequences, so this loop holds them elementwise.
         if constants:
             raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) takes no constants.")
-        if mask is not None and mask.shape[:2] != inputs.shape[:2]:
+        if mask is not None:
+            self._check_mask(mask, inputs, initial_state[0])
+
+        def step(projected_t, states):
+            return self.cell.step(projected_t, states, training)
+        # tf.keras' ConvRNN leaves out zero_output_for_mask (Bidirectional's zeros at masked
+        # steps): a masked step repeats the previous output there too
+        return K.rnn(step, self.cell.project(inputs, training), initial_state,
+                     go_backwards=self.go_backwards, mask=mask,
+                     return_all_outputs=self.return_sequences)
+
+    def _check_mask(self, mask, inputs, state):
+        """A mask is (batch, time) or, as Masking makes it, per position of the states."""
+        if mask.shape[:2] != inputs.shape[:2]:
             raise ValueError(f"Layer {self.name!r} ({type(self).__name__}): the mask of shape "
                              f"{tuple(mask.shape)} does not match the (batch, time) axes of its "
                              f"input of shape {tuple(inputs.shape)}.")
-        projected = ad.unstack(self.cell.project(inputs, training), 1)
-        order = range(len(projected))
-        if self.go_backwards:
-            order = reversed(order)
-        states, previous, outputs = list(initial_state), None, []
-        for t in order:
-            output, new_states = self.cell.step(projected[t], states, training)
-            if mask is not None:
-                keep = self._step_mask(mask[:, t], output)
-                # tf.keras' ConvRNN leaves out zero_output_for_mask (Bidirectional's zeros at
-                # masked steps): a masked step repeats the previous output there too
-                held = 0. if previous is None else previous
-                output = ad.where(keep, output, held)
-                new_states = [ad.where(keep, new, old) for new, old in zip(new_states, states)]
-            states, previous = new_states, output
-            if self.return_sequences:
-                outputs.append(output)
-        return previous, ad.stack(outputs, axis=1) if outputs else None, states
-
-    def _step_mask(self, mask_t, output):
-        """A step's mask, (batch,) or per position, with axes appended to broadcast on output."""
-        if mask_t.ndim > output.ndim or any(
-                m not in (1, n) for m, n in zip(mask_t.shape[1:], output.shape[1:])):
+        if mask.ndim - 1 > state.ndim or any(
+                m not in (1, n) for m, n in zip(mask.shape[2:], state.shape[1:])):
             raise ValueError(f"Layer {self.name!r} ({type(self).__name__}): a mask of shape "
-                             f"(batch, time) + {tuple(mask_t.shape[1:])} does not match the "
-                             f"step outputs of shape {tuple(output.shape)}; pass a (batch, "
+                             f"(batch, time) + {tuple(mask.shape[2:])} does not match the "
+                             f"step outputs of shape {tuple(state.shape)}; pass a (batch, "
                              "time) mask, or one per output position.")
-        return mask_t.reshape(mask_t.shape + (1,) * (output.ndim - mask_t.ndim))
-
