@@ -150,6 +150,24 @@ def test_lstm_against_numpy_loop_with_mask_and_go_backwards(backend, rng):
         np.testing.assert_allclose(to_np(c), want_c, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize('mask_shape', [(3, 6, 1), (3, 6, 1, 1)])
+def test_a_mask_with_trailing_unit_axes_masks_whole_steps(backend, rng, mask_shape):
+    # tf.keras accepts (batch, time, 1); the layer's loop must not take it for (batch, time)
+    x = rng.normal(size=(3, 6, 5))
+    mask = np.ones((3, 6), bool)
+    mask[0, 4:] = False
+    mask[1, :3] = False
+    layer = layers.LSTM(4, return_sequences=True, dtype='float64')
+    layer.build((None, 6, 5))
+    weights = [rng.normal(size=w.shape) * 0.5 for w in layer.weights]
+    layer.set_weights(weights)
+    want_seq, _, _ = lstm_loop(x, *weights, mask=mask)
+    seq = layer(x, mask=mask.reshape(mask_shape))
+    np.testing.assert_allclose(to_np(seq), want_seq, rtol=1e-10, atol=1e-12)
+    simple = layers.SimpleRNN(4, dtype='float64')
+    assert simple(x, mask=mask.reshape(mask_shape)).shape == (3, 4)
+
+
 @pytest.mark.parametrize('reset_after', [False, True])
 def test_gru_against_numpy_loop_and_bias_shape(backend, rng, reset_after):
     layer = layers.GRU(4, reset_after=reset_after, dtype='float64')

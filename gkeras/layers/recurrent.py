@@ -853,11 +853,16 @@ class RNN(Layer):
             initial_state = self.get_initial_state(inputs)
         if constants:
             constants = [ad.as_tensor(c) for c in constants]
+        step_mask = True  # the mask holds whole steps: (batch, time)
         if mask is not None:
             mask = selection.active().asarray(ad.raw(mask)).astype(bool, copy=False)
+            if mask.ndim > 2 and all(n == 1 for n in mask.shape[2:]):
+                mask = mask.reshape(mask.shape[:2])  # (batch, time, 1): whole steps too
+            step_mask = mask.ndim == 2
         self._reset_cell()
 
-        if not constants and getattr(self.cell, 'can_fuse', None) and self.cell.can_fuse(training):
+        if (step_mask and not constants and getattr(self.cell, 'can_fuse', None)
+                and self.cell.can_fuse(training)):
             last_output, outputs, states = self._run_fused(inputs, initial_state, mask, training)
         else:
             last_output, outputs, states = self._run_cell(inputs, initial_state, mask, training,
