@@ -505,8 +505,8 @@ def lstm_sequence(projected, initial_state, recurrent_kernel, mask=None, activat
         d_state = np.concatenate([dh, dc], axis=1) if needs[1] else None
         d_kernel = None
         if needs[2]:
-            d_kernel = (hs[:-1].reshape(steps * batch, u).T
-                        @ dz_all.reshape(steps * batch, 4 * u))
+            d_kernel = selection.active().gemm(hs[:-1].reshape(steps * batch, u).T,
+                                               dz_all.reshape(steps * batch, 4 * u))
         return dz_all if needs[0] else None, d_state, d_kernel
     return _record(out, (projected, initial_state, recurrent_kernel), vjp)
 
@@ -694,13 +694,14 @@ def gru_sequence(projected, initial_state, recurrent_kernel, recurrent_bias=None
         d_kernel = d_bias = None
         if needs[2]:
             h_flat = hs[:-1].reshape(steps * batch, u)
+            gemm = selection.active().gemm
             if reset_after:
-                d_kernel = h_flat.T @ drec_all.reshape(steps * batch, 3 * u)
+                d_kernel = gemm(h_flat.T, drec_all.reshape(steps * batch, 3 * u))
             else:
                 flat = dx_all.reshape(steps * batch, 3 * u)
                 d_kernel = np.concatenate(
-                    [h_flat.T @ flat[:, :2 * u],
-                     reset_hidden.reshape(steps * batch, u).T @ flat[:, 2 * u:]], axis=1)
+                    [gemm(h_flat.T, flat[:, :2 * u]),
+                     gemm(reset_hidden.reshape(steps * batch, u).T, flat[:, 2 * u:])], axis=1)
         if needs[3]:
             d_bias = drec_all.reshape(steps * batch, 3 * u).sum(axis=0)
         return dx_all if needs[0] else None, dh if needs[1] else None, d_kernel, d_bias
