@@ -10,7 +10,9 @@ As many threads as BLAS itself would use (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS 
 setting, else the cores this process may run on), so the usual variables bound gkeras too. BLAS
 is found and limited through threadpoolctl; where it cannot be (an unknown BLAS), kernels run on
 one thread. Blocks go to threads in a fixed order and partial sums are added in thread order,
-so results do not change from run to run.
+so results do not change from run to run. During a whole train, test or predict step (region)
+BLAS stays single-threaded, since its idle threads spin for a while after each product and
+would compete with the pool's for the cores.
 """
 import contextlib
 import os
@@ -124,8 +126,8 @@ def region():
 
 
 class _single_threaded_blas:
-    """BLAS limited to one thread while any run() is under way (in any calling thread): the
-    first to enter sets the limit, the last to leave lifts it."""
+    """BLAS limited to one thread while any run() or region() is under way (in any calling
+    thread): the first to enter sets the limit, the last to leave lifts it."""
     _users = 0
     _limiter = None
 

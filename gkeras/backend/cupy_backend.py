@@ -33,6 +33,10 @@ class CupyBackend(NumpyBackend):
         """The context of one train, test or predict step: nothing to set up on the GPU."""
         return contextlib.nullcontext()
 
+    def relu_grad(self, dy, y):
+        """dy where y > 0, else 0: one elementwise kernel (no CPU threads, no bit tricks)."""
+        return cupy.where(y > 0, dy, cupy.zeros((), dtype=dy.dtype))
+
     def gemm(self, a, b, out=None):
         """a @ b as one cuBLAS call (the CPU splits large products over its threads)."""
         return cupy.matmul(a, b, out=out)
