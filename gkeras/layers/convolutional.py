@@ -456,23 +456,57 @@ def _normalize_pairs(value, rank, name, owner):
     return pairs
 
 
-class _Cropping(Layer):
-    """Abstract N-D cropping: drop `cropping[i]` = (before, after) elements of spatial axis i."""
+class _SpatialPairs(Layer):
+    """Abstract N-D cropping or zero padding: a (before, after) pair of sizes per spatial axis,
+    kept in the attribute and config key named by `_argument`; `_sign` -1 crops, +1 pads."""
+    _argument = None
+    _sign = 0
 
-    def __init__(self, rank, cropping, data_format=None, **kwargs):
+    def __init__(self, rank, pairs, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.rank = rank
         self.data_format = K.normalize_data_format(data_format)
-        self.cropping = _normalize_pairs(cropping, rank, 'cropping', layer_owner(self))
+        setattr(self, self._argument,
+                _normalize_pairs(pairs, rank, self._argument, layer_owner(self)))
         self.input_spec = InputSpec(ndim=rank + 2)
 
+    @property
+    def _pairs(self):
+        return getattr(self, self._argument)
+
     def compute_output_shape(self, input_shape):
-        sizes = tuple(None if n is None else n - b - a for n, (b, a) in
-                      zip(spatial_sizes(input_shape, self.data_format, self.rank),
-                          self.cropping))
-        check_output_sizes(self, input_shape, sizes)
+        sizes = tuple(None if n is None else n + self._sign * (b + a) for n, (b, a) in
+                      zip(spatial_sizes(input_shape, self.data_format, self.rank), self._pairs))
+        if self._sign < 0:
+            check_output_sizes(self, input_shape, sizes)
         return with_spatial(input_shape, self.data_format, sizes,
                              input_shape[channel_axis(self.data_format)])
+
+    def get_config(self):
+        return {**super().get_config(), self._argument: self._pairs,
+                'data_format': self.data_format}
+
+
+class _Temporal:
+    """The 1D form of a _SpatialPairs layer: one (start, end) pair (or an int for both) for the
+    steps of a (batch, steps, features) input, and a config without data_format."""
+
+    def __init__(self, pair, **kwargs):
+        if isinstance(pair, int) and not isinstance(pair, bool):
+            pair = (pair, pair)
+        super().__init__(1, (pair,), 'channels_last', **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop('data_format')
+        config[self._argument] = config[self._argument][0]
+        return config
+
+
+class _Cropping(_SpatialPairs):
+    """Abstract N-D cropping: drop `cropping[i]` = (before, after) elements of spatial axis i."""
+    _argument = 'cropping'
+    _sign = -1
 
     def call(self, inputs):
         self.compute_output_shape(inputs.shape)
@@ -482,24 +516,12 @@ class _Cropping(Layer):
             index[axis] = slice(before, inputs.shape[axis] - after)
         return inputs[tuple(index)]
 
-    def get_config(self):
-        return {**super().get_config(), 'cropping': self.cropping,
-                'data_format': self.data_format}
 
-
-class Cropping1D(_Cropping):
+class Cropping1D(_Temporal, _Cropping):
     """Crops (start, end) steps of a (batch, steps, features) input."""
 
     def __init__(self, cropping=(1, 1), **kwargs):
-        if isinstance(cropping, int) and not isinstance(cropping, bool):
-            cropping = (cropping, cropping)
-        super().__init__(1, (cropping,), 'channels_last', **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop('data_format')
-        config['cropping'] = self.cropping[0]
-        return config
+        super().__init__(cropping, **kwargs)
 
 
 class Cropping2D(_Cropping):
@@ -516,22 +538,10 @@ class Cropping3D(_Cropping):
         super().__init__(3, cropping, data_format, **kwargs)
 
 
-class _ZeroPadding(Layer):
+class _ZeroPadding(_SpatialPairs):
     """Abstract N-D zero padding: `padding[i]` = (before, after) zeros on spatial axis i."""
-
-    def __init__(self, rank, padding, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rank = rank
-        self.data_format = K.normalize_data_format(data_format)
-        self.padding = _normalize_pairs(padding, rank, 'padding', layer_owner(self))
-        self.input_spec = InputSpec(ndim=rank + 2)
-
-    def compute_output_shape(self, input_shape):
-        sizes = tuple(None if n is None else n + b + a for n, (b, a) in
-                      zip(spatial_sizes(input_shape, self.data_format, self.rank),
-                          self.padding))
-        return with_spatial(input_shape, self.data_format, sizes,
-                             input_shape[channel_axis(self.data_format)])
+    _argument = 'padding'
+    _sign = 1
 
     def call(self, inputs):
         if self.rank == 1:
@@ -541,24 +551,12 @@ class _ZeroPadding(Layer):
                                         data_format=self.data_format)
         return K.spatial_3d_padding(inputs, padding=self.padding, data_format=self.data_format)
 
-    def get_config(self):
-        return {**super().get_config(), 'padding': self.padding,
-                'data_format': self.data_format}
 
-
-class ZeroPadding1D(_ZeroPadding):
+class ZeroPadding1D(_Temporal, _ZeroPadding):
     """Zeros before and after the steps of a (batch, steps, features) input."""
 
     def __init__(self, padding=1, **kwargs):
-        if isinstance(padding, int) and not isinstance(padding, bool):
-            padding = (padding, padding)
-        super().__init__(1, (padding,), 'channels_last', **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop('data_format')
-        config['padding'] = self.padding[0]
-        return config
+        super().__init__(padding, **kwargs)
 
 
 class ZeroPadding2D(_ZeroPadding):
