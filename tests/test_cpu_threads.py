@@ -221,3 +221,40 @@ def test_a_model_step_keeps_blas_single_threaded_and_restores_it(threads):
     model.evaluate(x, y, verbose=0)
     assert seen and all(inside == [1] * len(before) for inside in seen)
     assert blas_threads() == before
+
+
+@pytest.fixture
+def two_threads():
+    if cpu_threads.set_thread_count(2) != 2:
+        pytest.skip('BLAS cannot be limited here, so the kernels run on one thread')
+    yield 2
+    cpu_threads.set_thread_count(None)
+
+
+@pytest.mark.skipif(not hasattr(os, 'fork'), reason='fork only')
+def test_a_forked_child_runs_the_kernels_on_threads_of_its_own(two_threads, monkeypatch):
+    # the parent's pool threads do not exist in a forked child: a child that handed work to
+    # them waited forever (with the pool's one worker started, its executor made no other)
+    import multiprocessing
+    monkeypatch.setattr(NumpyBackend, 'block_bytes', 200)  # several blocks for the threads
+    cpu_threads.run([0, 1], lambda share: share)  # the parent's worker thread is started
+    context = multiprocessing.get_context('fork')
+    queue = context.Queue()
+
+    def child():
+        x = np.arange(8 * 6 * 6 * 4, dtype=np.float32).reshape(8, 6, 6, 4) / 100
+        w = np.ones((3, 3, 4, 2), np.float32)
+        y = spatial.convolution(x, w, 1, 'valid', 'channels_last')
+        queue.put((cpu_threads.thread_count(), float(y.data.sum())))
+    process = context.Process(target=child)
+    process.start()
+    process.join(timeout=20)
+    if process.is_alive():
+        process.kill()
+        pytest.fail('the forked child hung on the parent pool')
+    assert process.exitcode == 0
+    count, total = queue.get(timeout=5)
+    x = np.arange(8 * 6 * 6 * 4, dtype=np.float32).reshape(8, 6, 6, 4) / 100
+    expected = ref.conv(x, np.ones((3, 3, 4, 2), np.float32), (1, 1), 'valid', (1, 1)).sum()
+    assert count >= 1
+    np.testing.assert_allclose(total, expected, rtol=1e-5)

@@ -148,6 +148,19 @@ class _single_threaded_blas:
                 _single_threaded_blas._limiter = None
 
 
+def _forget_after_fork():
+    """In a child made by fork, the parent's pool threads do not exist: start afresh there."""
+    global _lock
+    _lock = threading.Lock()
+    _state.clear()
+    _single_threaded_blas._users = 0
+    _single_threaded_blas._limiter = None
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _worker(work, share):
     _inside.active = True
     try:
