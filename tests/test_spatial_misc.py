@@ -1,7 +1,9 @@
 """Cropping, ZeroPadding, UpSampling, LocallyConnected and SpatialDropout layers against plain
 NumPy references and real Keras 2 fixtures, float64 gradients, configs, errors; the CNN demo."""
 import itertools
+import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import pytest
 import spatial_reference as ref
 from gkeras import backend as K
 from gkeras import demo, layers
+from gkeras.backend import autodiff as ad
 from gkeras.backend import spatial
 from gradcheck import check_gradients
 from test_conv import FORMATS, assert_same_on_cupy, make_input, owner_error
@@ -194,6 +197,167 @@ def test_locally_connected_gradients(backend, rng, data_format):
                     rng.standard_normal((2, 6, 3)))
 
 
+# Implementations 2 (dense masked kernel) and 3 (sparse kernel), against tf_keras 2.21
+# (tools/make_local_fixtures.py) and against implementation 1 with the same effective weights
+
+LOCAL_FIXTURES = np.load(os.path.join(os.path.dirname(ref.FIXTURES), 'local_reference.npz'))
+LOCAL_CLASSES = ('LocallyConnected1D', 'LocallyConnected2D')
+
+
+@pytest.mark.parametrize('case', ref.fixture_cases(LOCAL_FIXTURES, 'layer', LOCAL_CLASSES))
+def test_local_implementations_match_keras_fixtures(backend, case):
+    ref.check_layer_fixture(LOCAL_FIXTURES, case, layers, backend)
+    prefix = f'layer/{case}/'
+    kwargs = json.loads(str(LOCAL_FIXTURES[prefix + 'kwargs']))
+    x, r = LOCAL_FIXTURES[prefix + 'x'], LOCAL_FIXTURES[prefix + 'r']
+    layer = getattr(layers, str(LOCAL_FIXTURES[prefix + 'class']))(**kwargs)
+    layer.build(x.shape)
+    layer.set_weights(ref.fixture_weights(LOCAL_FIXTURES, prefix))
+    out = layer(backend.asarray(x))
+    grads = ad.gradients(ad.reduce_sum(out * backend.asarray(r)), layer.weights)
+    for i, got in enumerate(grads):
+        want = LOCAL_FIXTURES[f'{prefix}grad_w{i}']
+        got = backend.to_numpy(got)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=f'{case}: weight {i}')
+    if kwargs['implementation'] == 2:
+        # tf.keras multiplies the kernel by a 0/1 mask: the entries outside every receptive
+        # field get exactly zero gradient
+        unused = LOCAL_FIXTURES[prefix + 'grad_w0'] == 0
+        assert unused.mean() > 0.3
+        np.testing.assert_array_equal(backend.to_numpy(grads[0])[unused], 0)
+
+
+@pytest.mark.parametrize('case', ref.fixture_cases(LOCAL_FIXTURES, 'train', LOCAL_CLASSES))
+def test_local_implementations_sgd_step_matches_keras(backend, case):
+    ref.check_train_fixture(LOCAL_FIXTURES, case, backend)
+
+
+def local_windows(sizes, kernel_size, strides, padding):
+    """Each output position (in order) with the input positions of its window that exist, by
+    tf.keras' definition (conv_utils.conv_connected_inputs): 'same' windows start kernel // 2
+    before position * stride. Yields (output position, [(tap index, input position), ...])."""
+    left = [k // 2 if padding == 'same' else 0 for k in kernel_size]
+    if padding == 'same':
+        out_sizes = [math.ceil(n / s) for n, s in zip(sizes, strides)]
+    else:
+        out_sizes = [(n - k) // s + 1 for n, k, s in zip(sizes, kernel_size, strides)]
+    for o in itertools.product(*[range(n) for n in out_sizes]):
+        taps = []
+        for t, offset in enumerate(itertools.product(*[range(k) for k in kernel_size])):
+            position = tuple(o[i] * strides[i] - left[i] + offset[i] for i in range(len(o)))
+            if all(0 <= p < n for p, n in zip(position, sizes)):
+                taps.append((t, position))
+        yield o, taps
+
+
+def kernel_from_implementation1(kernel1, implementation, sizes, channels, kernel_size, strides,
+                                padding, channels_first):
+    """Implementation 2's or 3's kernel holding implementation 1's weights (taps in the padding
+    dropped), built entry by entry as tf.keras lays them out."""
+    filters = kernel1.shape[-1]
+    windows = list(local_windows(sizes, kernel_size, strides, padding))
+    out_sizes = tuple(n + 1 for n in windows[-1][0])
+    taps = math.prod(kernel_size)
+    dense = np.zeros(((channels,) + sizes + (filters,) + out_sizes) if channels_first
+                     else (sizes + (channels,) + out_sizes + (filters,)))
+    entries = []
+    for p, (o, connected) in enumerate(windows):
+        for t, position in connected:
+            for c in range(channels):
+                feature = c * taps + t if channels_first else t * channels + c
+                for f in range(filters):
+                    value = kernel1[p, feature, f]
+                    if channels_first:
+                        dense[(c,) + position + (f,) + o] = value
+                        out_index = np.ravel_multi_index((f,) + o, (filters,) + out_sizes)
+                        in_index = np.ravel_multi_index((c,) + position, (channels,) + sizes)
+                    else:
+                        dense[position + (c,) + o + (f,)] = value
+                        out_index = np.ravel_multi_index(o + (f,), out_sizes + (filters,))
+                        in_index = np.ravel_multi_index(position + (c,), sizes + (channels,))
+                    entries.append((out_index, in_index, value))
+    if implementation == 2:
+        return dense
+    return np.array([value for _, _, value in sorted(entries)])
+
+
+@pytest.mark.parametrize('data_format', FORMATS)
+def test_local_implementations_agree_given_the_same_weights(backend, rng, data_format):
+    first = data_format == 'channels_first'
+    for rank, size, kernel_size, strides, padding in (
+            (1, (9,), (3,), (2,), 'valid'), (2, (5, 6), (2, 3), (1, 2), 'valid'),
+            (1, (7,), (4,), (3,), 'same'), (2, (4, 5), (3, 2), (2, 1), 'same')):
+        layer_class = layers.LocallyConnected1D if rank == 1 else layers.LocallyConnected2D
+        x = make_input(rng, 2, size, 3, data_format)
+        padded = x
+        if padding == 'same':
+            # implementation 1 has no 'same': the same windows are 'valid' ones on the input
+            # padded by kernel // 2 before and enough after (taps in the padding read zeros,
+            # and implementations 2 and 3 have no weight for them)
+            out_sizes = [math.ceil(n / s) for n, s in zip(size, strides)]
+            pads = [(k // 2, max((o - 1) * s + k - k // 2 - n, 0))
+                    for n, k, s, o in zip(size, kernel_size, strides, out_sizes)]
+            region = tuple(slice(0, (o - 1) * s + k)
+                           for o, k, s in zip(out_sizes, kernel_size, strides))
+            padded = np.pad(x, [(0, 0)] + ([(0, 0)] + pads if first else pads + [(0, 0)]))
+            padded = padded[(slice(None),) * (2 if first else 1) + region]
+        reference = layer_class(2, kernel_size, strides=strides, data_format=data_format,
+                                bias_initializer='random_normal')
+        expected = backend.to_numpy(reference(backend.asarray(padded)).data)
+        kernel1, bias = reference.get_weights()
+        for implementation in (2, 3):
+            layer = layer_class(2, kernel_size, strides=strides, padding=padding,
+                                data_format=data_format, implementation=implementation)
+            layer.build(x.shape)
+            layer.set_weights([kernel_from_implementation1(
+                kernel1, implementation, size, 3, kernel_size, strides, padding, first), bias])
+            y = backend.to_numpy(layer(backend.asarray(x)).data)
+            assert y.shape == layer.compute_output_shape(x.shape) == expected.shape
+            np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5,
+                                       err_msg=f'{rank}D {padding} implementation {implementation}')
+
+
+@pytest.mark.parametrize('implementation', [2, 3])
+@pytest.mark.parametrize('data_format', FORMATS)
+def test_local_implementations_gradients(backend, rng, data_format, implementation):
+    first = data_format == 'channels_first'
+    for layer, shape in (
+            (layers.LocallyConnected2D(2, (2, 3), strides=(2, 1), padding='same', use_bias=False,
+                                       data_format=data_format, implementation=implementation),
+             (1, 2, 3, 4) if first else (1, 3, 4, 2)),
+            (layers.LocallyConnected1D(2, 2, strides=2, use_bias=False, data_format=data_format,
+                                       implementation=implementation),
+             (2, 2, 5) if first else (2, 5, 2))):
+        layer.build(shape)
+
+        def run(a, kernel):
+            layer.kernel = kernel
+            return layer.call(a)
+        check_gradients(run, rng.standard_normal(shape),
+                        rng.standard_normal(layer.kernel.shape), noncontiguous=True)
+
+
+@pytest.mark.parametrize('implementation', [2, 3])
+def test_local_implementations_save_and_load(backend, rng, tmp_path, implementation):
+    from gkeras.models import Sequential, load_model
+    model = Sequential([
+        layers.LocallyConnected2D(2, (2, 3), padding='same', data_format='channels_first',
+                                  implementation=implementation, input_shape=(2, 4, 5)),
+        layers.Reshape((-1, 2)),
+        layers.LocallyConnected1D(3, 3, strides=2, implementation=implementation,
+                                  activation='tanh')])
+    model.compile('sgd', 'mse')
+    x = rng.standard_normal((3, 2, 4, 5)).astype('float32')
+    model.train_on_batch(x, rng.standard_normal((3, 9, 3)).astype('float32'))
+    model.save(str(tmp_path / 'local.h5'))
+    loaded = load_model(str(tmp_path / 'local.h5'))
+    assert [layer.get_config()['implementation'] for layer in loaded.layers if
+            'locally' in layer.name] == [implementation] * 2
+    for got, want in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
 # ---------------------------------------------------------------------------------------------
 # Spatial dropout
 
@@ -244,6 +408,10 @@ def test_spatial_dropout_config_and_rank_errors(backend):
                                        'kernel_regularizer', 'bias_regularizer',
                                        'activity_regularizer', 'kernel_constraint',
                                        'bias_constraint'}),
+    (layers.LocallyConnected1D(2, 3, implementation=3), {
+        'filters', 'kernel_size', 'strides', 'padding', 'data_format', 'activation', 'use_bias',
+        'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer',
+        'activity_regularizer', 'kernel_constraint', 'bias_constraint', 'implementation'}),
 ], ids=lambda v: type(v).__name__ if isinstance(v, layers.Layer) else '')
 def test_misc_config_keys_and_round_trip(layer, keys):
     config = layer.get_config()
@@ -261,7 +429,10 @@ def test_misc_errors_name_the_layer(backend):
                  lambda: layers.UpSampling3D((2, -1, 2), name='bad'),
                  lambda: layers.UpSampling2D(2, interpolation='bicubic', name='bad'),
                  lambda: layers.LocallyConnected2D(2, 3, padding='same', name='bad'),
-                 lambda: layers.LocallyConnected1D(2, 3, implementation=2, name='bad'),
+                 lambda: layers.LocallyConnected1D(2, 3, implementation=4, name='bad'),
+                 lambda: layers.LocallyConnected2D(2, 3, implementation=True, name='bad'),
+                 lambda: layers.LocallyConnected1D(2, 3, padding='causal', implementation=3,
+                                                   name='bad'),
                  lambda: layers.LocallyConnected1D(-2, 3, name='bad'),
                  lambda: layers.LocallyConnected2D(2, (3, 0), name='bad')):
         with owner_error("'bad'"):
