@@ -222,6 +222,26 @@ def conv_lstm():
     return model, lambda n: [normal(n, 3, 4, 4, 1)], lambda n: [normal(n, 1)]
 
 
+def local_implementation(implementation):
+    """LocallyConnected2D and 1D with tf.keras' implementation 2 (dense masked kernel) or 3
+    (sparse kernel); tf_keras only (Keras 2.2 has no implementation 3)."""
+    def build():
+        data_format = 'channels_first' if implementation == 3 else 'channels_last'
+        shape = (2, 5, 4) if implementation == 3 else (5, 4, 2)
+        model = keras.Sequential([
+            L.LocallyConnected2D(2, (2, 3), strides=(2, 1), activation='tanh',
+                                 data_format=data_format, implementation=implementation,
+                                 input_shape=shape, name='local2d'),
+            L.Reshape((-1, 2)),
+            L.LocallyConnected1D(2, 3, strides=2, padding='same',
+                                 implementation=implementation, name='local1d'),
+            L.Flatten(),
+            L.Dense(1, name='head')])
+        model.compile(new_or_legacy('Adam', learning_rate=0.01), 'mse')
+        return model, lambda n: [normal(n, *shape)], lambda n: [normal(n, 1)]
+    return build
+
+
 CASES = {
     'mlp_seq': (mlp_seq, True), 'mlp_legacy_sgd': (mlp_legacy_sgd, True),
     'mlp_rmsprop': (mlp_rmsprop, True), 'functional_multi_io': (functional_multi_io, True),
@@ -230,6 +250,7 @@ CASES = {
     'embedding_lstm': (embedding_lstm, True), 'gru_reset_after': (gru(True), True),
     'gru_reset_before': (gru(False), True), 'conv2d_pool': (conv2d_pool, True),
     'lambda': (lambda_layer, True), 'conv_lstm': (conv_lstm, True),
+    'local_impl2': (local_implementation(2), True), 'local_impl3': (local_implementation(3), True),
 }
 
 
