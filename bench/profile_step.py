@@ -1,11 +1,14 @@
-"""Profile gkeras train steps: autodiff primitives per step and cProfile's top costs.
+"""Profile gkeras train steps: the backend kernels' wall time, autodiff primitives per step
+and cProfile's top costs.
 
     python3 bench/profile_step.py [--model mlp_b128] [--backend numpy] [--steps 20] [--top 25]
 
-For the owners of the autodiff: what a train step spends outside the array kernels. Every
-primitive goes through autodiff._record, so counting its calls (named after the public function
-that made them) counts the Python-level ops of a step; wrapping the recorded VJPs counts the
-backward half.
+First, the wall time per step of each backend kernel (convolution and its gradients by input
+shape, pooling, matrix products, the relu gradient, the optimizer update) and what is left:
+where a step's time goes, threads included (cProfile sees only the calling thread). Then, for
+the owners of the autodiff, what a step spends outside the array kernels: every primitive goes
+through autodiff._record, so counting its calls (named after the public function that made them)
+counts the Python-level ops of a step; wrapping the recorded VJPs counts the backward half.
 """
 import argparse
 import collections
@@ -70,6 +73,49 @@ class PrimitiveCounter:
             module._record = original
 
 
+KERNELS = ('conv', 'conv_grad_input', 'conv_grad_weight', 'conv_grad_bias', 'pool',
+           'pool_grad', 'relu_grad', 'gemm')
+
+
+class KernelTimer:
+    """Wall time of the backend's kernels (by the shape of their first array for the
+    convolutions) and of the optimizer's apply_gradients, while in use."""
+
+    def __init__(self, backend, optimizer):
+        self.seconds = collections.Counter()
+        self.calls = collections.Counter()
+        self._targets = [(backend, name) for name in KERNELS if hasattr(backend, name)]
+        self._targets.append((optimizer, 'apply_gradients'))
+        self._saved = []
+
+    def _wrap(self, owner, name):
+        function = getattr(owner, name)
+        timer = self
+
+        def timed(*args, **kwargs):
+            key = name if not name.startswith('conv') else f'{name} {tuple(args[0].shape)}'
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                timer.seconds[key] += time.perf_counter() - start
+                timer.calls[key] += 1
+        return timed
+
+    def __enter__(self):
+        for owner, name in self._targets:
+            self._saved.append((owner, name, owner.__dict__.get(name)))
+            setattr(owner, name, self._wrap(owner, name))
+        return self
+
+    def __exit__(self, *exc):
+        for owner, name, previous in self._saved:
+            if previous is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, previous)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--model', default='mlp_b128', choices=sorted(models.MODELS))
@@ -89,6 +135,14 @@ def main(argv=None):
     runner.synchronize()
     plain_ms = (time.perf_counter() - start) / args.steps * 1e3
 
+    from gkeras.backend import selection
+    with KernelTimer(selection.active(), runner.model.optimizer) as timer:
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            runner.train_step()
+        runner.synchronize()
+        step_ms = (time.perf_counter() - start) / args.steps * 1e3
+
     with PrimitiveCounter() as counter:
         runner.train_step()
         runner.synchronize()
@@ -104,6 +158,12 @@ def main(argv=None):
     print(f'{args.model} on {args.backend}: {plain_ms:.2f} ms per train step (mean of '
           f'{args.steps}, unprofiled); {stats.total_calls / args.steps:.0f} Python function '
           f'calls per step')
+    print(f'\nwall time per step by backend kernel ({step_ms:.2f} ms per step while timed):')
+    for name, seconds in timer.seconds.most_common():
+        print(f'{name:48s} {seconds / args.steps * 1e3:8.2f} ms  '
+              f'({timer.calls[name] / args.steps:g} calls)')
+    print(f"{'everything else':48s} "
+          f"{step_ms - sum(timer.seconds.values()) / args.steps * 1e3:8.2f} ms")
     print(f'\nautodiff primitives in one step: {sum(counter.forward.values())} forward '
           f'({sum(counter.taped.values())} on the tape), {sum(counter.backward.values())} VJPs')
     print(f"{'primitive':40s} {'forward':>8s} {'taped':>6s} {'vjp':>5s}")
