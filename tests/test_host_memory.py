@@ -37,10 +37,10 @@ def page_faults(**env):
 
 @pytest.mark.skipif(host_memory._glibc() is None, reason='glibc only')
 def test_repeated_large_temporaries_fault_in_only_once():
-    kept = page_faults()
     returned = page_faults(GKERAS_KEEP_FREED_MEMORY='0')
-    assert returned > 0  # else this machine's malloc never returns such memory: nothing to test
-    assert kept * 4 < returned
+    if returned == 0:
+        pytest.skip("this machine's malloc keeps such memory by itself: nothing to compare")
+    assert page_faults() * 4 < returned
 
 
 @pytest.mark.skipif(host_memory._glibc() is None, reason='glibc only')
