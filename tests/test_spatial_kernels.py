@@ -1,6 +1,6 @@
 """The paths inside the spatial kernels that the layer tests do not reach on their own: the
-blocked convolution at several block sizes, the stride-1 input gradient as a correlation (and its
-fallback), the bias added inside the convolution, pooling over disjoint windows (padding, gaps,
+blocked convolution at several block sizes, the stride-1 input gradient tap by tap (and its
+col2im fallback), the bias added inside the convolution, pooling over disjoint windows (padding, gaps,
 ties) and non-finite pooling gradients. References: the plain loops of spatial_reference, a loop
 written here, float64 finite differences."""
 import itertools
@@ -21,9 +21,8 @@ from test_conv import FORMATS, make_input
 BLOCK_BYTES = [1, 800, 3000]
 
 # rank, batch, spatial, channels, kernel, strides, padding, dilation, filters. Receptive fields
-# of fewer than 4 channels (the input's, or the filters' in the input gradient's correlation) are
-# copied tap by tap, of more window by window; the input gradient is that correlation for stride
-# 1 and more than one input channel, else col2im
+# of fewer than 4 channels are copied tap by tap, of more window by window; the input gradient
+# is one product per kernel tap for stride 1 and more than one input channel, else col2im
 BLOCKED_CASES = [
     (2, 3, (6, 5), 4, (3, 3), (1, 1), 'same', (1, 1), 2),
     (2, 3, (7, 6), 5, (3, 2), (2, 1), 'valid', (1, 1), 2),
@@ -79,32 +78,16 @@ def test_an_empty_batch_convolves_and_pools_to_empty_outputs_and_zero_gradients(
     assert not grads[1].any() and not grads[2].any()
 
 
-def test_input_gradient_geometry_is_the_stride_one_correlation():
-    for padding in ('valid', 'same', 'causal', 'full'):
-        geom = spatial._geometry((2, 7, 6, 3), (3, 2), (1, 1), padding, (2, 1), False)
-        dual = geom.input_gradient_geometry(5)
-        assert dual.out == geom.spatial and dual.channels == 5 and dual.strides == (1, 1)
-        assert dual.kernel == geom.kernel and dual.dilation == geom.dilation
-    first = spatial._geometry((2, 3, 7, 6), (3, 3), (1, 1), 'same', (1, 1), True)
-    assert first.input_gradient_geometry(4).spatial == first.out
-    assert first.input_gradient_geometry(4).channels == 4
-    strided = spatial._geometry((2, 7, 6, 3), (3, 3), (2, 1), 'same', (1, 1), False)
-    assert strided.input_gradient_geometry(5) is None
-    grouped = spatial._geometry((2, 7, 6, 4), (3, 3), (1, 1), 'same', (1, 1), False, groups=2)
-    assert grouped.input_gradient_geometry(6) is None
-    # pads wider than the window's span - 1: a transposed convolution to a smaller output
-    wide = spatial.ConvGeometry((1, 2, 2, 1), (3, 3), (1, 1), (1, 1), ((2, 3), (2, 3)), False)
-    assert wide.out == (5, 5) and wide.input_gradient_geometry(2) is None
-
-
-def test_transposed_convolution_with_pads_wider_than_the_window(backend, rng):
-    # stride 1, 'same', to an output smaller than the input: no correlation form, col2im instead
+@pytest.mark.parametrize('channels', [1, 3])  # 1: col2im; 3: one product per kernel tap
+def test_transposed_convolution_with_pads_wider_than_the_window(backend, rng, channels):
+    # stride 1, 'same', to an output smaller than the input: pads wider than the window's span
     x = rng.standard_normal((2, 5, 5, 2))
-    w = rng.standard_normal((3, 3, 1, 2))
-    y = K.conv2d_transpose(backend.asarray(x), backend.asarray(w), (2, 2, 2, 1), (1, 1), 'same')
+    w = rng.standard_normal((3, 3, channels, 2))
+    shape = (2, 2, 2, channels)
+    y = K.conv2d_transpose(backend.asarray(x), backend.asarray(w), shape, (1, 1), 'same')
     expected = ref.conv_transpose(x, w, [2, 2], (1, 1), [(2, 3), (2, 3)], (1, 1))
     np.testing.assert_allclose(backend.to_numpy(y.data), expected, rtol=1e-10)
-    check_gradients(lambda a, b: K.conv2d_transpose(a, b, (2, 2, 2, 1), (1, 1), 'same'), x, w)
+    check_gradients(lambda a, b: K.conv2d_transpose(a, b, shape, (1, 1), 'same'), x, w)
 
 
 @pytest.mark.parametrize('data_format', FORMATS)

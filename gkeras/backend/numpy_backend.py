@@ -363,19 +363,60 @@ class NumpyBackend:
     def conv_grad_input(self, dy, w, geom):
         """Gradient of the convolution with respect to its input (also the transposed convolution).
 
-        Stride 1: a correlation of the padded output gradient with the flipped kernel (blocked,
-        one GEMM per block). Otherwise one GEMM into the receptive-field matrix, then col2im;
-        also for one input channel, where the correlation's GEMM is a matrix-vector product,
-        slower than col2im.
+        Stride 1 (more than one input channel): tap by tap, blocked (_grad_input_taps).
+        Otherwise one GEMM into the receptive-field matrix, then col2im; also for one input
+        channel, where each tap's product would be a matrix-vector one.
         """
-        dual = (geom.input_gradient_geometry(w.shape[-1])
-                if self._blocked(geom) and geom.channels > 1 else None)
-        if dual is not None:
-            flipped = w[(slice(None, None, -1),) * geom.rank]
-            matrix = self.xp.ascontiguousarray(self.xp.swapaxes(flipped, -1, -2))
-            return self._conv_blocked(dy, matrix.reshape(-1, w.shape[-2]), dual)
+        if self._blocked(geom) and geom.channels > 1 and all(s == 1 for s in geom.strides):
+            return self._grad_input_taps(dy, w, geom)
         kernel = self.xp.swapaxes(self._kernel_matrix(w, geom), 1, 2)
         return self.col2im(self._matmul(self._output_rows(dy, geom), kernel), geom)
+
+    def _grad_input_taps(self, dy, w, geom):
+        """The stride-1 input gradient as one product per kernel tap: the output gradient's rows
+        (straight from dy, no copy) times the tap's (K, C) kernel, added onto the input positions
+        the tap read, a block of whole images at a time spread over the CPU threads.
+
+        Exactly the forward's multiply-adds (a correlation over the zero-padded output gradient
+        does up to a sixth more, for 'valid' convolutions), and each tap's addition runs along
+        whole lines of the image. Measured at mnist_cnn's second convolution, 2 threads: 22 ms
+        against 26 for that correlation; at cifar_cnn's shapes the same or slightly better.
+        """
+        xp = self.xp
+        filters, channels = w.shape[-1], geom.channels
+        per_image = math.prod(geom.out)
+        dtype = xp.result_type(dy.dtype, w.dtype)
+        rows = xp.ascontiguousarray(self._channels_last(dy, geom)).reshape(-1, filters)
+        # (taps, K, C): each tap's kernel transposed, contiguous for BLAS
+        kernels = xp.ascontiguousarray(xp.swapaxes(w.reshape(geom.taps, channels, filters), 1, 2))
+        padded_size = tuple(n + b + a for n, (b, a) in zip(geom.spatial, geom.pads))
+        padded = any(b or a for b, a in geom.pads)
+        interior = (slice(None),) + tuple(
+            slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
+        targets = [(slice(None),) + tuple(slice(t * d, t * d + o)
+                                          for t, d, o in zip(tap, geom.dilation, geom.out))
+                   for tap in itertools.product(*(range(k) for k in geom.kernel))]
+        dx = xp.empty((geom.batch,) + geom.spatial + (channels,), dtype=dtype)
+        images = max(1, self.block_bytes // (per_image * (filters + channels) * dy.itemsize))
+        blocks = [(n0, min(n0 + images, geom.batch)) for n0 in range(0, geom.batch, images)]
+
+        def work(share):
+            product = xp.empty(images * per_image * channels, dtype=dtype)
+            buffer = (xp.empty((images,) + padded_size + (channels,), dtype=dtype)
+                      if padded else None)
+            for n0, n1 in share:
+                count = n1 - n0
+                region = buffer[:count] if padded else dx[n0:n1]
+                region[...] = 0
+                block = rows[n0 * per_image:n1 * per_image]
+                tap_product = product[:count * per_image * channels].reshape(-1, channels)
+                for kernel, target in zip(kernels, targets):
+                    xp.matmul(block, kernel, out=tap_product)
+                    region[target] += tap_product.reshape((count,) + geom.out + (channels,))
+                if padded:
+                    dx[n0:n1] = region[interior]
+        cpu_threads.run(blocks, work)
+        return self._from_channels_last(dx, geom)
 
     def conv_grad_weight(self, state, dy, geom, kernel_shape, with_bias=False):
         """Gradient of the convolution with respect to its kernel, from conv()'s state; with

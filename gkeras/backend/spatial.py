@@ -145,25 +145,6 @@ class ConvGeometry:
         self.taps = math.prod(self.kernel)
         self.rows = self.batch * math.prod(self.out)
 
-    def input_gradient_geometry(self, output_channels):
-        """The stride-1 correlation that computes this convolution's input gradient, or None.
-
-        With stride 1, the input gradient is the output gradient, zero padded by span - 1 - pad
-        on each side, correlated with the spatially flipped kernel whose in/out channels are
-        swapped. None for strides > 1, groups, or pads wider than span - 1 (a transposed
-        convolution asked for a smaller output).
-        """
-        if self.groups != 1 or builtins.any(s != 1 for s in self.strides):
-            return None
-        pads = tuple((span - 1 - b, span - 1 - a) for span, (b, a) in zip(
-            (dilated_size(k, d) for k, d in zip(self.kernel, self.dilation)), self.pads))
-        if builtins.any(b < 0 or a < 0 for b, a in pads):
-            return None
-        shape = ((self.batch, output_channels) + self.out if self.channels_first
-                 else (self.batch,) + self.out + (output_channels,))
-        return ConvGeometry(shape, self.kernel, self.strides, self.dilation, pads,
-                            self.channels_first)
-
 
 def _geometry(x_shape, kernel, strides, padding, dilation, channels_first, groups=1,
               owner='convolution'):
