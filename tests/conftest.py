@@ -19,6 +19,12 @@ def backend(request):
     K.set_backend('numpy')
 
 
+@pytest.fixture
+def numpy_backend():
+    """The NumPy backend, for tests of its CPU-only paths (threads, blocking)."""
+    yield K.set_backend('numpy')
+
+
 @pytest.fixture(autouse=True)
 def seeded_global_rng():
     """Unseeded initializers and dropout draw from NumPy's global state: seed it per test."""
