@@ -263,3 +263,21 @@ def test_a_forked_child_runs_the_kernels_on_threads_of_its_own(two_threads, monk
     expected = ref.conv(x, np.ones((3, 3, 4, 2), np.float32), (1, 1), 'valid', (1, 1)).sum()
     assert count >= 1
     np.testing.assert_allclose(total, expected, rtol=1e-5)
+
+
+def test_two_callers_share_the_pool_and_get_their_own_results(threads, monkeypatch, rng):
+    # a server predicting from two Python threads at once: same answers as one at a time
+    from concurrent.futures import ThreadPoolExecutor
+    from gkeras import layers
+    from gkeras.models import Sequential
+    monkeypatch.setattr(NumpyBackend, 'block_bytes', 4000)  # many blocks per convolution
+    model = Sequential([layers.Conv2D(6, 3, activation='relu', input_shape=(9, 9, 3)),
+                        layers.MaxPooling2D(), layers.Flatten(), layers.Dense(4)])
+    inputs = [rng.standard_normal((16, 9, 9, 3)).astype(np.float32) for _ in range(6)]
+    before = blas_threads()
+    alone = [model.predict(x, batch_size=8) for x in inputs]
+    with ThreadPoolExecutor(2) as callers:
+        together = list(callers.map(lambda x: model.predict(x, batch_size=8), inputs))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
+    assert blas_threads() == before  # the last caller out put BLAS's threads back
