@@ -266,18 +266,60 @@ def test_a_forked_child_runs_the_kernels_on_threads_of_its_own(two_threads, monk
 
 
 def test_two_callers_share_the_pool_and_get_their_own_results(threads, monkeypatch, rng):
-    # a server predicting from two Python threads at once: same answers as one at a time
+    # a server predicting from two Python threads at once: same answers as one at a time, and
+    # BLAS single-threaded in every step, whichever thread runs it
     from concurrent.futures import ThreadPoolExecutor
     from gkeras import layers
     from gkeras.models import Sequential
     monkeypatch.setattr(NumpyBackend, 'block_bytes', 4000)  # many blocks per convolution
+    seen = []
+
+    def record(x):
+        seen.append(blas_threads())
+        return x
     model = Sequential([layers.Conv2D(6, 3, activation='relu', input_shape=(9, 9, 3)),
-                        layers.MaxPooling2D(), layers.Flatten(), layers.Dense(4)])
+                        layers.MaxPooling2D(), layers.Flatten(), layers.Lambda(record),
+                        layers.Dense(4)])
     inputs = [rng.standard_normal((16, 9, 9, 3)).astype(np.float32) for _ in range(6)]
     before = blas_threads()
     alone = [model.predict(x, batch_size=8) for x in inputs]
+    seen.clear()
     with ThreadPoolExecutor(2) as callers:
         together = list(callers.map(lambda x: model.predict(x, batch_size=8), inputs))
     for a, b in zip(alone, together):
         np.testing.assert_array_equal(a, b)
+    assert seen and all(inside == [1] * len(before) for inside in seen)
     assert blas_threads() == before  # the last caller out put BLAS's threads back
+
+
+def test_the_blas_limit_holds_and_lifts_whichever_threads_enter_and_leave(threads):
+    # threadpoolctl lets one thread at a time change OpenBLAS's pool: the thread that entered a
+    # step first must not keep that right, or other threads' limits and restores do nothing
+    before = blas_threads()
+    with cpu_threads.region():
+        pass
+    seen = []
+
+    def other():
+        with cpu_threads.region():
+            seen.append(blas_threads())
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen == [[1] * len(before)]
+    entered, release = threading.Event(), threading.Event()
+
+    def late():
+        with cpu_threads.region():
+            entered.set()
+            release.wait()
+    region = cpu_threads.region()
+    region.__enter__()
+    thread = threading.Thread(target=late)
+    thread.start()
+    entered.wait()
+    region.__exit__(None, None, None)
+    assert blas_threads() == [1] * len(before)  # the other thread is still inside
+    release.set()
+    thread.join()
+    assert blas_threads() == before

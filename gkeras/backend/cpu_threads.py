@@ -137,15 +137,43 @@ class _single_threaded_blas:
     def __enter__(self):
         with _lock:
             if _single_threaded_blas._users == 0:
-                _single_threaded_blas._limiter = self.controller.limit(limits=1)
+                with _any_thread_controls_blas():
+                    _single_threaded_blas._limiter = self.controller.limit(limits=1)
             _single_threaded_blas._users += 1
 
     def __exit__(self, *exc):
         with _lock:
             _single_threaded_blas._users -= 1
             if _single_threaded_blas._users == 0:
-                _single_threaded_blas._limiter.restore_original_limits()
+                with _any_thread_controls_blas():
+                    _single_threaded_blas._limiter.restore_original_limits()
                 _single_threaded_blas._limiter = None
+
+
+@contextlib.contextmanager
+def _any_thread_controls_blas():
+    """Let this thread's limit take effect, and leave no thread holding the control.
+
+    threadpoolctl lets only one Python thread (the first to set a limit, until it leaves a
+    `with` block) change a process-wide OpenBLAS pool's size and silently ignores the others;
+    gkeras sets and lifts its limit from whichever thread enters first and leaves last (under
+    _lock), so it frees that control before and after each change.
+    """
+    clear = _controlling_thread_clearer()
+    clear()
+    try:
+        yield
+    finally:
+        clear()
+
+
+def _controlling_thread_clearer():
+    try:
+        from threadpoolctl import OpenBLASController
+        clear = OpenBLASController.clear_controlling_thread
+    except (ImportError, AttributeError):  # threadpoolctl without that rule
+        return lambda: None
+    return lambda: clear(force=True)
 
 
 def _forget_after_fork():

@@ -510,7 +510,10 @@ class NumpyBackend:
 
     def _image_parts(self, x):
         """Slices of x's first (batch) axis for the CPU threads, each some images of at most
-        pool_part_bytes."""
+        pool_part_bytes; one slice for arrays not on the CPU (CuPy falls back on this pooling
+        for the dtypes its kernels lack)."""
+        if self.xp is not numpy:
+            return [slice(None)]
         per_image = max(1, x[:1].nbytes)
         return cpu_threads.split(x.shape[0], max(1, self.pool_part_bytes // per_image))
 
