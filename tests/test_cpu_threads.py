@@ -323,3 +323,30 @@ def test_the_blas_limit_holds_and_lifts_whichever_threads_enter_and_leave(thread
     release.set()
     thread.join()
     assert blas_threads() == before
+
+
+def test_large_dropout_masks_do_not_depend_on_the_thread_count(rng, monkeypatch):
+    from gkeras import backend as K
+    monkeypatch.setattr(NumpyBackend, 'dropout_chunk', 1000)  # 30 chunks
+    x = np.full((120, 250), 2.0, np.float32)
+    masks = []
+    for threads in (1, 3):
+        cpu_threads.set_thread_count(threads)
+        try:
+            masks.append(K.dropout(x, 0.3, seed=4).data)
+        finally:
+            cpu_threads.set_thread_count(None)
+    np.testing.assert_array_equal(masks[0], masks[1])
+    kept = masks[0] != 0
+    np.testing.assert_allclose(masks[0][kept], 2.0 / 0.7, rtol=1e-6)
+    assert abs(kept.mean() - 0.7) < 5 * np.sqrt(0.7 * 0.3 / kept.size)
+    # chunk by chunk the draws differ (each its own generator), and a new seed changes them
+    chunks = kept.reshape(-1)[:30000].reshape(30, 1000)
+    assert len({row.tobytes() for row in chunks}) == 30
+    assert not np.array_equal(masks[0], K.dropout(x, 0.3, seed=5).data)
+    # float16 is drawn in float32 and cast; the gradient goes through the same mask
+    assert K.dropout(np.ones(5000, np.float16), 0.5, seed=1).dtype == np.float16
+    v = K.variable(np.arange(1.0, 3001.0))
+    out = K.dropout(v, 0.4, seed=11)
+    (g,) = K.gradients(K.sum(out), [v])
+    np.testing.assert_allclose(g, (out.data != 0) / 0.6, rtol=1e-6)

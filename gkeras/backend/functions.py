@@ -736,10 +736,7 @@ def dropout(x, level, noise_shape=None, seed=None, rng=None):
                              f"axis of x, of shape {x.shape}.")
         shape = tuple(x.shape[i] if n is None else int(n) for i, n in enumerate(noise_shape))
     source = rng if rng is not None else _random(seed)
-    draw = _float_draw(source.random, shape, x.dtype)
-    # the scaled mask, 1 / (1 - level) where kept, written over the draw
-    scaled = _xp().multiply(draw >= level, draw.dtype.type(1.0 / (1.0 - level)), out=draw)
-    return x * scaled
+    return x * selection.active().dropout_scale(source, shape, level, x.dtype)
 
 
 def bias_add(x, bias, data_format=None):

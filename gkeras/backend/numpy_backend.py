@@ -46,6 +46,38 @@ class NumpyBackend:
     def synchronize(self):
         pass
 
+    # ------------------------------------------------------------------ random
+    # Dropout masks of more than this many elements are drawn in chunks of this size, each
+    # from its own generator seeded by the caller's, on the CPU threads: the numbers depend on
+    # the seed and the shape only, never on the thread count.
+    dropout_chunk = 1 << 18
+
+    def dropout_scale(self, source, shape, level, dtype):
+        """Dropout's scaled keep mask: 1 / (1 - level) where a uniform draw from the generator
+        `source` is >= level, else 0; in `dtype` (float16 drawn in float32 and cast)."""
+        dtype = numpy.dtype(dtype)
+        if dtype.kind != 'f':
+            raise ValueError(f"Expected a float dtype for random values; received dtype={dtype}.")
+        draw_dtype = dtype if dtype.itemsize >= 4 else numpy.dtype(numpy.float32)
+        scale = draw_dtype.type(1.0 / (1.0 - level))
+        size = math.prod(shape)
+        if self.xp is not numpy or size <= self.dropout_chunk:
+            draw = source.random(tuple(shape), dtype=draw_dtype)
+            return self.xp.multiply(draw >= level, scale, out=draw).astype(dtype, copy=False)
+        out = numpy.empty(size, dtype=draw_dtype)
+        chunks = [slice(i, min(i + self.dropout_chunk, size))
+                  for i in range(0, size, self.dropout_chunk)]
+        seeds = source.integers(0, 2 ** 63, size=len(chunks), dtype=numpy.int64)
+
+        def work(share):
+            for chunk, seed in share:
+                part = out[chunk]
+                numpy.random.Generator(numpy.random.PCG64(int(seed))).random(
+                    part.size, dtype=draw_dtype, out=part)
+                numpy.multiply(part >= level, scale, out=part)
+        cpu_threads.run(list(zip(chunks, seeds)), work)
+        return out.reshape(shape).astype(dtype, copy=False)
+
     def step_scope(self):
         """The context of one train, test or predict step (the CPU threads' region)."""
         return cpu_threads.region()
