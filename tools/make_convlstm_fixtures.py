@@ -5,6 +5,9 @@ environment as tools/make_sequence_fixtures.py (see tests/fixtures/README.md):
 
     TF_USE_LEGACY_KERAS=1 /tmp/tfref/bin/python tools/make_convlstm_fixtures.py
 
+and, given a path as its argument, it writes there instead (to compare a rerun with the
+committed file).
+
 The cases are recorded by make_sequence_fixtures.record, so the keys are those its docstring
 lists (`convlstm/<case>/{spec, x<i>, w_<layer>_<k>, y<i>, r<i>, g<i>, t<i>, loss, a_<layer>_<k>}`:
 the JSON model spec, inputs, initial weights, predictions, input gradients of sum(y * r), and the
@@ -18,16 +21,12 @@ frames of zeros (sample 0: the last step, sample 1: the first) and, in the `pixe
 zero pixels too: tf.keras then masks per position (Masking gives a (batch, time, rows, cols)
 mask, and the loop holds the states of the masked positions only).
 """
-import os
-
 import numpy as np
 
 import make_sequence_fixtures as seq
-from make_sequence_fixtures import keras, layer
+from fixture_writer import F32, keras, output_path, tf, write
+from make_sequence_fixtures import layer
 
-OUT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
-                                    "tests", "fixtures", "convlstm_reference.npz"))
-F32 = np.float32
 SHAPE = (2, 3, 3, 4, 2)
 
 
@@ -133,19 +132,11 @@ def make_stateful():
 
 def main():
     keras.utils.set_random_seed(0)
-    assert keras.__version__.startswith("2."), keras.__version__
     seq.put("meta/versions/tf_keras", keras.__version__)
-    seq.put("meta/versions/tensorflow", seq.tf.__version__)
+    seq.put("meta/versions/tensorflow", tf.__version__)
     make_cases()
     make_stateful()
-    np.savez_compressed(OUT, **seq.out)
-    with np.load(OUT, allow_pickle=False) as f:
-        assert sorted(f.files) == sorted(seq.out), "key mismatch"
-        for k in f.files:
-            assert np.array_equal(f[k], seq.out[k]), k
-            if f[k].dtype.kind == "f":
-                assert np.all(np.isfinite(f[k])), k
-    print(f"wrote {OUT}: {len(seq.out)} arrays, {os.path.getsize(OUT)} bytes")
+    write(output_path("convlstm_reference.npz"), seq.out)
 
 
 if __name__ == "__main__":

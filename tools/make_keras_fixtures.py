@@ -8,39 +8,19 @@ It needs a separate environment with the reference implementation:
         scikit-learn h5py
     /tmp/tfref/bin/python tools/make_keras_fixtures.py
 
+and, given a path as its argument, it writes there instead (to compare a rerun with the
+committed file).
+
 Keys in the output are flat, ``<group>/<case>/<array>``; see
 tests/fixtures/README.md for the description of every key.  All float arrays
 are float32; every random input comes from a fixed NumPy seed.
 """
-import os
+import numpy as np
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+from fixture_writer import F32, Arrays, keras, output_path, tf, write
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.normpath(
-    os.path.join(HERE, os.pardir, "tests", "fixtures", "keras_reference.npz")
-)
-
-F32 = np.float32
-out = {}
-
-
-def put(key, value):
-    assert key.count("/") == 2, key
-    assert key not in out, key
-    if isinstance(value, str):
-        value = np.array(value)  # unicode scalar, loadable without pickle
-    else:
-        value = np.asarray(value)
-        if value.dtype.kind == "f":
-            value = value.astype(F32)
-    out[key] = value
+out = Arrays()
+put = out.put
 
 
 def t(a):
@@ -415,7 +395,6 @@ def main():
     np.random.seed(0)
     tf.random.set_seed(0)
     keras.utils.set_random_seed(0)
-    assert keras.__version__.startswith("2."), keras.__version__
     put("meta/versions/tf_keras", keras.__version__)
     put("meta/versions/tensorflow", tf.__version__)
     put("meta/versions/numpy", np.__version__)
@@ -423,20 +402,7 @@ def main():
     make_losses()
     make_dense()
     make_optimizers()
-
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    np.savez_compressed(OUT, **out)
-
-    # Verify by reloading.
-    with np.load(OUT, allow_pickle=False) as f:
-        assert sorted(f.files) == sorted(out), "key mismatch"
-        for k in f.files:
-            a = f[k]
-            assert a.dtype == out[k].dtype and a.shape == out[k].shape, k
-            assert np.array_equal(a, out[k]), k
-            if a.dtype.kind == "f":
-                assert np.all(np.isfinite(a)), k
-    print(f"wrote {OUT}: {len(out)} arrays, {os.path.getsize(OUT)} bytes")
+    write(output_path("keras_reference.npz"), out)
 
 
 if __name__ == "__main__":

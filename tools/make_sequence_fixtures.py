@@ -6,6 +6,9 @@ environment described in tests/fixtures/README.md:
 
     /tmp/tfref/bin/python tools/make_sequence_fixtures.py
 
+and, given a path as its argument, it writes there instead (to compare a rerun with the
+committed file).
+
 Every case is a small functional model described by a JSON spec (stored with the case, so the
 test rebuilds the same model in gkeras from the same description). For each case the file holds
 `<group>/<case>/<array>` with
@@ -24,33 +27,13 @@ The recurrent layers get Keras 2.2.5's defaults explicitly (recurrent_activation
 unit_forget_bias, implementation=1, GRU reset_after=False), since tf_keras' own defaults differ.
 """
 import json
-import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+from fixture_writer import F32, Arrays, keras, output_path, tf, write
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.normpath(os.path.join(HERE, os.pardir, "tests", "fixtures",
-                                    "sequence_reference.npz"))
-F32 = np.float32
-out = {}
-
-
-def put(key, value):
-    assert key.count("/") == 2, key
-    assert key not in out, key
-    if isinstance(value, str):
-        value = np.array(value)
-    else:
-        value = np.asarray(value)
-        if value.dtype.kind == "f":
-            value = value.astype(F32)
-    out[key] = value
+out = Arrays()
+put = out.put
 
 
 # ---------------------------------------------------------------------------
@@ -435,7 +418,6 @@ def make_stateful():
 
 def main():
     keras.utils.set_random_seed(0)
-    assert keras.__version__.startswith("2."), keras.__version__
     put("meta/versions/tf_keras", keras.__version__)
     put("meta/versions/tensorflow", tf.__version__)
     make_recurrent()
@@ -445,14 +427,7 @@ def main():
     make_normalization()
     make_advanced_activations()
     make_stateful()
-    np.savez_compressed(OUT, **out)
-    with np.load(OUT, allow_pickle=False) as f:
-        assert sorted(f.files) == sorted(out), "key mismatch"
-        for k in f.files:
-            assert np.array_equal(f[k], out[k]), k
-            if f[k].dtype.kind == "f":
-                assert np.all(np.isfinite(f[k])), k
-    print(f"wrote {OUT}: {len(out)} arrays, {os.path.getsize(OUT)} bytes")
+    write(output_path("sequence_reference.npz"), out)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ reference environment described in tests/fixtures/README.md:
 
     /tmp/tfref/bin/python tools/make_spatial_fixtures.py
 
+and, given a path as its argument, it writes there instead (to compare a rerun with the
+committed file).
+
 Keys are flat, ``<group>/<case>/<array>``:
 
 - ``layer/<case>/*``: one layer called on a random input. ``class`` and ``kwargs`` (JSON) rebuild
@@ -21,33 +24,13 @@ LocallyConnected2D, whose channels_first case runs here, since its weight layout
 All float arrays are float32 and every random input comes from a fixed NumPy seed.
 """
 import json
-import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+from fixture_writer import F32, Arrays, keras, output_path, sgd_train_cases, tf, write
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.normpath(os.path.join(HERE, os.pardir, "tests", "fixtures",
-                                    "spatial_reference.npz"))
-F32 = np.float32
-out = {}
-
-
-def put(key, value):
-    assert key.count("/") == 2, key
-    assert key not in out, key
-    if isinstance(value, str):
-        value = np.array(value)
-    else:
-        value = np.asarray(value)
-        if value.dtype.kind == "f":
-            value = value.astype(F32)
-    out[key] = value
+out = Arrays()
+put = out.put
 
 
 def random_weights(rng, layer):
@@ -215,43 +198,14 @@ TRAIN_CASES = [
 ]
 
 
-def train_cases(seed=5):
-    rng = np.random.default_rng(seed)
-    for case, specs, shape in TRAIN_CASES:
-        x = rng.normal(size=shape).astype(F32)
-        y = np.eye(3, dtype=F32)[rng.integers(0, 3, size=shape[0])]
-        layers = [getattr(keras.layers, cls)(**kwargs) for cls, kwargs in specs]
-        model = keras.Sequential([keras.Input(shape[1:])] + layers
-                                 + [keras.layers.Dense(3, activation="softmax")])
-        weights = [rng.normal(0, 0.5, w.shape).astype(F32) for w in model.get_weights()]
-        model.set_weights(weights)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
-                      loss="categorical_crossentropy")
-        y_pred = model.predict(x, verbose=0)
-        loss = model.train_on_batch(x, y)
-        put(f"train/{case}/layers", json.dumps(specs))
-        put(f"train/{case}/x", x)
-        put(f"train/{case}/y", y)
-        put(f"train/{case}/y_pred", y_pred)
-        put(f"train/{case}/loss", np.float32(loss))
-        for i, (before, after) in enumerate(zip(weights, model.get_weights())):
-            put(f"train/{case}/w{i}", before)
-            put(f"train/{case}/w{i}_after", after)
-
-
 def main():
     keras.utils.set_random_seed(0)
     put("meta/versions/tf_keras", keras.__version__)
     put("meta/versions/tensorflow", tf.__version__)
     put("meta/versions/numpy", np.__version__)
     layer_cases()
-    train_cases()
-    np.savez_compressed(OUT, **out)
-    with np.load(OUT) as check:
-        assert sorted(check.files) == sorted(out), "reload mismatch"
-        for key, value in out.items():
-            np.testing.assert_array_equal(check[key], value, err_msg=key)
-    print(f"wrote {len(out)} arrays to {OUT} ({os.path.getsize(OUT)} bytes)")
+    sgd_train_cases(put, TRAIN_CASES, seed=5)
+    write(output_path("spatial_reference.npz"), out)
 
 
 if __name__ == "__main__":

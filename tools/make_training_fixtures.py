@@ -5,33 +5,21 @@ environment described in tests/fixtures/README.md:
 
     /tmp/tfref/bin/python tools/make_training_fixtures.py
 
+and, given a path as its argument, it writes there instead (to compare a rerun with the
+committed file).
+
 Each case builds the same small model in tf_keras and (in tests/test_training.py) in gkeras,
 with the same initial weights, data, batch size and no shuffling, and records the History of
 `fit` (train and validation values per epoch) and the final weights. Keys are
 `<case>/<array>`; History series are `<case>/history/<tf.keras name>`. Float arrays are float32.
 """
-import os
+import numpy as np
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+from fixture_writer import F32, Arrays, keras, output_path, tf, write
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
-from tf_keras import layers  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.normpath(os.path.join(HERE, os.pardir, "tests", "fixtures",
-                                    "training_reference.npz"))
-F32 = np.float32
-out = {}
-
-
-def put(key, value):
-    assert key not in out, key
-    value = np.asarray(value)
-    out[key] = value.astype(F32) if value.dtype.kind == "f" else value
+layers = keras.layers
+out = Arrays(slashes=None)  # <case>/<array> and <case>/<kind>/<name>
+put = out.put
 
 
 def random_weights(model, rng):
@@ -185,10 +173,7 @@ def main():
         case(rng)
     put("meta/tf_keras", np.array(keras.__version__))
     put("meta/tensorflow", np.array(tf.__version__))
-    np.savez_compressed(OUT, **out)
-    check = np.load(OUT)
-    assert sorted(check.files) == sorted(out), "reload mismatch"
-    print(f"wrote {len(out)} arrays to {OUT}")
+    write(output_path("training_reference.npz"), out)
 
 
 if __name__ == "__main__":
