@@ -97,8 +97,9 @@ class NumpyBackend:
             return xp.matmul(a, b, out=out)
         if out is None:
             out = xp.empty((m, n), dtype=xp.result_type(a.dtype, b.dtype))
-        rows = m >= n
-        parts = cpu_threads.split(m if rows else n, -(-(m if rows else n) // threads))
+        rows = m >= n  # split the longer side
+        length = m if rows else n
+        parts = cpu_threads.split(length, -(-length // threads))
 
         def work(share):
             for part in share:
@@ -167,15 +168,14 @@ class NumpyBackend:
                 for t, d, s, o in zip(tap, geom.dilation, geom.strides, geom.out))
 
     def _pad(self, x, geom, fill):
-        if any(before or after for before, after in geom.pads):
+        if geom.padded:
             return self.xp.pad(x, ((0, 0),) + geom.pads + ((0, 0),), constant_values=fill)
         return x
 
     def _unpad(self, padded, geom):
         """(N, *padded, C) without geom's padding, in geom's layout."""
-        if any(b or a for b, a in geom.pads):
-            padded = padded[(slice(None),) + tuple(
-                slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))]
+        if geom.padded:
+            padded = padded[(slice(None),) + geom.interior]
         return self._from_channels_last(padded, geom)
 
     def _accumulate_taps(self, tap_values, geom, dtype):
@@ -183,8 +183,8 @@ class NumpyBackend:
 
         One strided accumulation per kernel tap (9 for 3x3), never a loop over pixels.
         """
-        padded_size = tuple(n + b + a for n, (b, a) in zip(geom.spatial, geom.pads))
-        padded = self.xp.zeros((geom.batch,) + padded_size + (geom.channels,), dtype=dtype)
+        padded = self.xp.zeros((geom.batch,) + geom.padded_spatial + (geom.channels,),
+                               dtype=dtype)
         for i, target in enumerate(self._tap_offsets(geom)):
             padded[target] += tap_values(i)
         return self._unpad(padded, geom)
@@ -257,13 +257,12 @@ class NumpyBackend:
         per_image = geom.out[0] * line
         stride, span = geom.strides[0], (geom.kernel[0] - 1) * geom.dilation[0] + 1
         (before, _), length = geom.pads[0], geom.spatial[0]
-        padded = any(b or a for b, a in geom.pads)
+        padded = geom.padded
         if padded:
             # borders of the other axes are zeroed once here; the first axis's, per block
-            buffer = xp.zeros((images, (lines - 1) * stride + span) + tuple(
-                n + b + a for n, (b, a) in zip(geom.spatial[1:], geom.pads[1:]))
-                + (geom.channels,), dtype=x.dtype)
-            interior = tuple(slice(b, b + n) for n, (b, _) in zip(geom.spatial[1:], geom.pads[1:]))
+            buffer = xp.zeros((images, (lines - 1) * stride + span) + geom.padded_spatial[1:]
+                              + (geom.channels,), dtype=x.dtype)
+            interior = geom.interior[1:]
         cols_buffer = xp.empty(images * lines * line * width, dtype=x.dtype)
         taps = [(Ellipsis,) + tap + (slice(None),)
                 for tap in itertools.product(*(range(k) for k in geom.kernel))]
@@ -421,31 +420,26 @@ class NumpyBackend:
         rows = xp.ascontiguousarray(self._channels_last(dy, geom)).reshape(-1, filters)
         # (taps, K, C): each tap's kernel transposed, contiguous for BLAS
         kernels = xp.ascontiguousarray(xp.swapaxes(w.reshape(geom.taps, channels, filters), 1, 2))
-        padded_size = tuple(n + b + a for n, (b, a) in zip(geom.spatial, geom.pads))
-        padded = any(b or a for b, a in geom.pads)
-        interior = (slice(None),) + tuple(
-            slice(b, b + n) for n, (b, _) in zip(geom.spatial, geom.pads))
-        targets = [(slice(None),) + tuple(slice(t * d, t * d + o)
-                                          for t, d, o in zip(tap, geom.dilation, geom.out))
-                   for tap in itertools.product(*(range(k) for k in geom.kernel))]
+        interior = (slice(None),) + geom.interior
+        targets = list(self._tap_offsets(geom))
         dx = xp.empty((geom.batch,) + geom.spatial + (channels,), dtype=dtype)
         images = max(1, self.block_bytes // (per_image * (filters + channels) * dy.itemsize))
         blocks = [(n0, min(n0 + images, geom.batch)) for n0 in range(0, geom.batch, images)]
 
         def work(share):
             product = xp.empty(images * per_image * channels, dtype=dtype)
-            buffer = (xp.empty((images,) + padded_size + (channels,), dtype=dtype)
-                      if padded else None)
+            buffer = (xp.empty((images,) + geom.padded_spatial + (channels,), dtype=dtype)
+                      if geom.padded else None)
             for n0, n1 in share:
                 count = n1 - n0
-                region = buffer[:count] if padded else dx[n0:n1]
+                region = buffer[:count] if geom.padded else dx[n0:n1]
                 region[...] = 0
                 block = rows[n0 * per_image:n1 * per_image]
                 tap_product = product[:count * per_image * channels].reshape(-1, channels)
                 for kernel, target in zip(kernels, targets):
                     xp.matmul(block, kernel, out=tap_product)
                     region[target] += tap_product.reshape((count,) + geom.out + (channels,))
-                if padded:
+                if geom.padded:
                     dx[n0:n1] = region[interior]
         cpu_threads.run(blocks, work)
         return self._from_channels_last(dx, geom)
@@ -578,7 +572,7 @@ class NumpyBackend:
 
     def _window_sizes(self, geom, dtype):
         """Divisor of average pooling: the window size, or per window its real elements."""
-        if any(b or a for b, a in geom.pads):
+        if geom.padded:
             return self.window_counts(geom).astype(dtype)
         return geom.taps
 
@@ -589,15 +583,14 @@ class NumpyBackend:
         """
         xp = self.xp
         dy = self._channels_last(dy, geom)
-        padded_size = tuple(n + b + a for n, (b, a) in zip(geom.spatial, geom.pads))
         if mode == 'avg':
             dy = dy / self._window_sizes(geom, dy.dtype)
         disjoint = self._disjoint(geom)
         # with disjoint windows that tile the input, every element is written: no zeroing
         tiled = disjoint and all(s == k and o * s == n for s, k, o, n in zip(
-            geom.strides, geom.kernel, geom.out, padded_size))
+            geom.strides, geom.kernel, geom.out, geom.padded_spatial))
         padded = (xp.empty if tiled else xp.zeros)(
-            (geom.batch,) + padded_size + (geom.channels,), dtype=dy.dtype)
+            (geom.batch,) + geom.padded_spatial + (geom.channels,), dtype=dy.dtype)
         spread = self._spread(geom)
         if mode == 'max' and disjoint:
             grid = xp.arange(geom.taps, dtype=state.dtype).reshape(

@@ -108,7 +108,8 @@ class ConvGeometry:
         owner: who is asking, for error messages (a layer or a K function).
     """
     __slots__ = ('rank', 'batch', 'channels', 'groups', 'group_channels', 'spatial', 'kernel',
-                 'strides', 'dilation', 'pads', 'out', 'channels_first', 'taps', 'rows')
+                 'strides', 'dilation', 'pads', 'out', 'channels_first', 'taps', 'rows',
+                 'padded', 'padded_spatial', 'interior')
 
     def __init__(self, input_shape, kernel, strides, dilation, pads, channels_first,
                  groups=1, owner='convolution'):
@@ -126,6 +127,10 @@ class ConvGeometry:
         self.strides = tuple(strides)
         self.dilation = tuple(dilation)
         self.pads = tuple((int(b), int(a)) for b, a in pads)
+        # whether any side is padded, the padded spatial sizes, and where the input lies in them
+        self.padded = any(b or a for b, a in self.pads)
+        self.padded_spatial = tuple(n + b + a for n, (b, a) in zip(self.spatial, self.pads))
+        self.interior = tuple(slice(b, b + n) for n, (b, _) in zip(self.spatial, self.pads))
         self.groups = groups
         if self.channels % groups:
             raise ValueError(f"{owner}: the {self.channels} input channels cannot be split into "
