@@ -159,21 +159,18 @@ def _any_thread_controls_blas():
     gkeras sets and lifts its limit from whichever thread enters first and leaves last (under
     _lock), so it frees that control before and after each change.
     """
-    clear = _controlling_thread_clearer()
-    clear()
+    _clear_controlling_thread()
     try:
         yield
     finally:
-        clear()
+        _clear_controlling_thread()
 
 
-def _controlling_thread_clearer():
-    try:
-        from threadpoolctl import OpenBLASController
-        clear = OpenBLASController.clear_controlling_thread
-    except (ImportError, AttributeError):  # threadpoolctl without that rule
-        return lambda: None
-    return lambda: clear(force=True)
+def _clear_controlling_thread():
+    from threadpoolctl import OpenBLASController  # present: the limit was set through it
+    clear = getattr(OpenBLASController, 'clear_controlling_thread', None)
+    if clear is not None:  # None: a threadpoolctl without that rule
+        clear(force=True)
 
 
 def _forget_after_fork():

@@ -194,13 +194,18 @@ def _random(seed):
     return selection.active().rng(seed)
 
 
-def _float_draw(draw, shape, dtype):
-    """Draw floats in `dtype`; generators draw float32/float64 only, so float16 is cast down."""
+def _draw_dtype(dtype):
+    """The dtype generators draw random floats of `dtype` in: float32/float64 only, so float16
+    is drawn in float32 (and cast down)."""
     dtype = np.dtype(dtype)
     if dtype.kind != 'f':
         raise ValueError(f"Expected a float dtype for random values; received dtype={dtype}.")
-    data = draw(tuple(shape), dtype=dtype if dtype.itemsize >= 4 else np.float32)
-    return data.astype(dtype, copy=False)
+    return dtype if dtype.itemsize >= 4 else np.dtype(np.float32)
+
+
+def _float_draw(draw, shape, dtype):
+    """Draw floats in `dtype` (see _draw_dtype)."""
+    return draw(tuple(shape), dtype=_draw_dtype(dtype)).astype(dtype, copy=False)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -736,7 +741,8 @@ def dropout(x, level, noise_shape=None, seed=None, rng=None):
                              f"axis of x, of shape {x.shape}.")
         shape = tuple(x.shape[i] if n is None else int(n) for i, n in enumerate(noise_shape))
     source = rng if rng is not None else _random(seed)
-    return x * selection.active().dropout_scale(source, shape, level, x.dtype)
+    return x * selection.active().dropout_scale(source, shape, level, x.dtype,
+                                                 _draw_dtype(x.dtype))
 
 
 def bias_add(x, bias, data_format=None):

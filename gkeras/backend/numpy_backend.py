@@ -52,13 +52,9 @@ class NumpyBackend:
     # the seed and the shape only, never on the thread count.
     dropout_chunk = 1 << 18
 
-    def dropout_scale(self, source, shape, level, dtype):
-        """Dropout's scaled keep mask: 1 / (1 - level) where a uniform draw from the generator
-        `source` is >= level, else 0; in `dtype` (float16 drawn in float32 and cast)."""
-        dtype = numpy.dtype(dtype)
-        if dtype.kind != 'f':
-            raise ValueError(f"Expected a float dtype for random values; received dtype={dtype}.")
-        draw_dtype = dtype if dtype.itemsize >= 4 else numpy.dtype(numpy.float32)
+    def dropout_scale(self, source, shape, level, dtype, draw_dtype):
+        """Dropout's scaled keep mask: 1 / (1 - level) where a uniform draw (in draw_dtype) from
+        the generator `source` is >= level, else 0; in `dtype`."""
         scale = draw_dtype.type(1.0 / (1.0 - level))
         size = math.prod(shape)
         if self.xp is not numpy or size <= self.dropout_chunk:
