@@ -27,13 +27,18 @@ def blas_threads():
     return [lib['num_threads'] for lib in info if lib['user_api'] == 'blas']
 
 
+def forced_threads(count):
+    """`count` threads for a test, the default after it; skips where BLAS cannot be limited."""
+    if cpu_threads.set_thread_count(count) != count:
+        pytest.skip('BLAS cannot be limited here, so the kernels run on one thread')
+    yield count
+    cpu_threads.set_thread_count(None)
+
+
 @pytest.fixture
 def threads():
-    """Three threads for the test (more than this machine may have), the default after it."""
-    if cpu_threads.set_thread_count(3) != 3:
-        pytest.skip('BLAS cannot be limited here, so the kernels run on one thread')
-    yield 3
-    cpu_threads.set_thread_count(None)
+    """Three threads (more than this machine may have)."""
+    yield from forced_threads(3)
 
 
 def test_run_gives_item_i_to_thread_i_mod_n_and_returns_results_in_thread_order(threads):
@@ -230,10 +235,7 @@ def test_a_model_step_keeps_blas_single_threaded_and_restores_it(threads):
 
 @pytest.fixture
 def two_threads():
-    if cpu_threads.set_thread_count(2) != 2:
-        pytest.skip('BLAS cannot be limited here, so the kernels run on one thread')
-    yield 2
-    cpu_threads.set_thread_count(None)
+    yield from forced_threads(2)
 
 
 @pytest.mark.skipif(not hasattr(os, 'fork'), reason='fork only')
