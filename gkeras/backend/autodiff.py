@@ -289,22 +289,15 @@ def _gate(dy, mask, inverted=False, scratch=True):
     """dy where mask holds (where it does not, with inverted=True), else 0: selecting, not
     multiplying, so an infinite dy gives no nan.
 
-    On NumPy, for a boolean mask of dy's shape, a bitwise and of dy with the mask turned into
-    all-ones / all-zero integers: the same bits as where in a quarter of its time. `scratch`
-    says the mask is a temporary that may be overwritten for that.
+    On NumPy, for a boolean mask of dy's shape, the backend's bit selection (NumpyBackend.select):
+    the same bits as where in a quarter of its time. `scratch` says the mask is a temporary
+    that may be overwritten for that.
     """
-    xp = _xp()
-    if (xp is not numpy or dy.dtype.kind != 'f' or not isinstance(mask, numpy.ndarray)
+    backend = selection.active()
+    if (backend.xp is not numpy or dy.dtype.kind != 'f' or not isinstance(mask, numpy.ndarray)
             or mask.dtype != bool or mask.shape != dy.shape):
-        return xp.where(mask, 0, dy) if inverted else xp.where(mask, dy, 0)
-    flags = mask.view(numpy.int8)
-    into = flags if scratch and flags.flags.c_contiguous else None
-    # True -> -1 (all ones), False -> 0; inverted: True -> 0, False -> -1
-    ones = numpy.subtract(flags, 1, out=into) if inverted else numpy.negative(flags, out=into)
-    ints = numpy.dtype(f'i{dy.dtype.itemsize}')
-    out = numpy.empty(dy.shape, dtype=dy.dtype)
-    numpy.bitwise_and(dy.view(ints), ones, out=out.view(ints))
-    return out
+        return backend.xp.where(mask, 0, dy) if inverted else backend.xp.where(mask, dy, 0)
+    return backend.select(dy, mask, inverted=inverted, scratch=scratch)
 
 
 def maximum(a, b):

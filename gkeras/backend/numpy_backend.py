@@ -375,7 +375,7 @@ class NumpyBackend:
 
         def work(parts):
             for part in parts:
-                self._select(flat_dy[part], xp.greater(flat_y[part], 0), out=flat_out[part])
+                self.select(flat_dy[part], xp.greater(flat_y[part], 0), out=flat_out[part])
         cpu_threads.run(cpu_threads.split(dy.size, self.elementwise_part), work)
         return out
 
@@ -493,16 +493,20 @@ class NumpyBackend:
         """Index that turns (N, *out, C) into (N, o1, 1, o2, 1, ..., C), to broadcast on windows."""
         return (slice(None),) + (slice(None), None) * geom.rank + (Ellipsis,)
 
-    def _select(self, values, mask, out=None):
-        """values where mask, else +0, bit for bit (a non-finite value never leaks elsewhere).
+    def select(self, values, mask, out=None, inverted=False, scratch=True):
+        """values (floating point) where the boolean mask holds (where it does not, with
+        inverted), else +0, bit for bit: a non-finite value never leaks elsewhere.
 
-        A bitwise and with the mask as all-ones / all-zeros integers; as fast as a multiply and
-        unlike one, inf * 0 gives no NaN. Overwrites the (boolean) mask.
+        A bitwise and with the mask turned into all-ones / all-zeros integers: as fast as a
+        multiply, and unlike one, inf * 0 gives no NaN; a quarter of where's time on NumPy.
+        With scratch (the default) the mask is a temporary and is overwritten for that.
         """
         xp = self.xp
+        flags = mask.view(xp.int8)
+        into = flags if scratch and flags.flags.c_contiguous else None
+        # True -> -1 (all ones), False -> 0; inverted: True -> 0, False -> -1
+        ones = (xp.subtract(flags, 1, out=into) if inverted else xp.negative(flags, out=into))
         ints = numpy.dtype(f'i{values.dtype.itemsize}')
-        ones = mask.view(xp.int8)
-        xp.negative(ones, out=ones)
         if out is None:
             return xp.bitwise_and(values.view(ints), ones).view(values.dtype)
         xp.bitwise_and(values.view(ints), ones, out=out.view(ints))
@@ -599,13 +603,13 @@ class NumpyBackend:
                     # each input element is in one window at most: write, no accumulation
                     windows = self._pool_view(into, geom, writeable=True)
                     if mode == 'max':
-                        self._select(grads[spread], xp.equal(state[part][spread], grid),
+                        self.select(grads[spread], xp.equal(state[part][spread], grid),
                                      out=windows)
                     else:
                         xp.copyto(windows, grads[spread])
                 else:
                     for i, target in enumerate(self._tap_offsets(geom)):
-                        into[target] += (self._select(grads, state[part] == i) if mode == 'max'
+                        into[target] += (self.select(grads, state[part] == i) if mode == 'max'
                                          else grads)
         cpu_threads.run(self._image_parts(padded), work)
         return self._unpad(padded, geom)
