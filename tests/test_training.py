@@ -378,6 +378,29 @@ def test_sample_weight_and_class_weight_multiply(backend, rng):
     np.testing.assert_allclose(history.history['loss'][0], expected, rtol=1e-5)
 
 
+def test_class_weight_leaves_the_validation_split_unweighted(backend, rng):
+    # tf_keras 2.21: class_weight weighs the training samples only; sample_weight is split with
+    # the samples and weighs the validation ones too (Keras 2.2 weighted both with both)
+    x = rng.standard_normal((16, 4)).astype('float32')
+    labels = np.tile([0, 1, 2, 1], 4)
+    sw = rng.uniform(0.5, 2., 16).astype('float32')
+    class_weight = {0: 1., 1: 2., 2: .5}
+    per_class = np.array([class_weight[c] for c in labels])
+    model = Sequential([Dense(3, activation='softmax', input_shape=(4,))])
+    model.compile(optimizers.SGD(lr=0.), 'sparse_categorical_crossentropy')
+    nll = -np.log(model.predict(x)[np.arange(16), labels])
+    for kwargs, train_w, val_w in (({'class_weight': class_weight}, per_class, np.ones(16)),
+                                   ({'sample_weight': sw}, sw, sw),
+                                   ({'sample_weight': sw, 'class_weight': class_weight},
+                                    sw * per_class, sw)):
+        history = model.fit(x, labels, batch_size=12, epochs=1, verbose=0, shuffle=False,
+                            validation_split=0.25, **kwargs).history
+        np.testing.assert_allclose(history['loss'][0], np.mean(nll[:12] * train_w[:12]),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(history['val_loss'][0], np.mean(nll[12:] * val_w[12:]),
+                                   rtol=1e-5)
+
+
 def test_initial_epoch_and_nb_epoch(backend, rng, capsys):
     model, x, y = linear_problem(rng)
     model.compile('sgd', 'mse')

@@ -20,11 +20,12 @@ from ..layers.base import _to_list, collect_activity_losses
 from . import training_arrays, training_generator
 from .functional import Network
 from .training_generator import check_generator_arguments, is_batch_source, stop_all
-from .training_utils import (as_array_list, batch_values, cast_array, check_array_lengths,
-                             check_shape, fit_batch_size, fn_name, loss_weights_per_output,
-                             losses_per_output, metric_function, metrics_per_output,
-                             one_or_list, reduce_loss, sample_weight_modes_per_output, scalars,
-                             standardize_sample_weights, standardize_target, weighted_sums)
+from .training_utils import (apply_class_weights, as_array_list, batch_values, cast_array,
+                             check_array_lengths, check_shape, fit_batch_size, fn_name,
+                             loss_weights_per_output, losses_per_output, metric_function,
+                             metrics_per_output, one_or_list, reduce_loss,
+                             sample_weight_modes_per_output, scalars, standardize_sample_weights,
+                             standardize_target, weighted_sums)
 
 
 class _MetricSpec:
@@ -306,7 +307,9 @@ class Model(Network):
         self._require_compiled()
         if steps_per_epoch is not None and batch_size is not None:
             raise ValueError("If steps_per_epoch is set, the `batch_size` must be None.")
-        xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
+        # the class weights come after the validation split: as in tf.keras, they weight the
+        # training samples only (Keras 2.2 weighted the split-off validation samples too)
+        xs, ys, sws = self._prepare(x, y, sample_weight, None)
         samples = xs[0].shape[0]
         if samples == 0:
             raise ValueError("fit() was given 0 training samples.")
@@ -325,6 +328,7 @@ class Model(Network):
                     validate, val_inputs = training_arrays.validation_from_arrays(
                         self, val_arrays,
                         lambda: fit_batch_size(batch_size, steps_per_epoch, samples))
+            sws = apply_class_weights(sws, class_weight, ys, self._fed_output_names)
             return training_arrays.fit_loop(
                 self, xs, ys, sws, batch_size, steps_per_epoch, epochs, verbose, callbacks,
                 shuffle, initial_epoch, validate, val_inputs, validation_freq)

@@ -356,11 +356,18 @@ def standardize_sample_weights(sample_weight, class_weight, ys, names, modes):
         names, modes: the output name and sample_weight_mode of each target.
     """
     sample_weights = _weight_arg_per_output(sample_weight, names, 'sample_weight')
+    return apply_class_weights(
+        [None if sw is None else _check_sample_weight(sw, y, name, mode)
+         for y, sw, name, mode in zip(ys, sample_weights, names, modes)],
+        class_weight, ys, names)
+
+
+def apply_class_weights(sample_weights, class_weight, ys, names):
+    """The checked sample weights (one array or None per target) times the class weights of
+    the targets' samples."""
     class_weights = _weight_arg_per_output(class_weight, names, 'class_weight')
     weights = []
-    for y, sw, cw, name, mode in zip(ys, sample_weights, class_weights, names, modes):
-        if sw is not None:
-            sw = _check_sample_weight(sw, y, name, mode)
+    for y, sw, cw, name in zip(ys, sample_weights, class_weights, names):
         if cw is not None:
             cw = _class_weights_to_sample_weights(cw, y, name)
             sw = cw if sw is None else sw * (cw if sw.ndim == 1 else cw[:, None])
