@@ -1,9 +1,12 @@
 """Keras 2 optimizers, updating parameters in place on the device.
 
 Signatures, defaults, config keys and the order of `weights` are Keras 2.2's; the update rules
-are tf_keras 2.21's where the two differ (epsilon inside the square root for RMSprop, Adagrad
-and Adadelta, Adagrad's accumulators starting at 0.1, clipnorm clipping each gradient by its own
-norm). `decay` scales the learning rate by 1 / (1 + decay * iterations), as Keras 2 does.
+are tf_keras 2.21's where the two differ (Adagrad's accumulators starting at 0.1, clipnorm
+clipping each gradient by its own norm). Where tf_keras' Keras-2-style classes
+(tf_keras.optimizers.legacy, the ones taking `lr` and `decay`) and its newer default classes
+differ, the legacy ones are the reference: RMSprop and Adagrad add epsilon outside the square
+root, as Keras 2.2 does (the default classes add it inside; Adadelta adds it inside in all).
+`decay` scales the learning rate by 1 / (1 + decay * iterations), as Keras 2 does.
 
 The training loop calls `opt.apply_gradients(params, grads)`: params are autodiff Variables,
 grads raw backend arrays (never written to). Slots are created on the first call (or by
@@ -555,8 +558,11 @@ class Nadam(Optimizer):
 
 
 def _step_over_root(xp, param, grad, accumulator, epsilon, lr, s, t):
-    """param -= lr * grad / sqrt(accumulator + epsilon) (RMSprop, Adagrad)."""
-    xp.sqrt(xp.add(accumulator, epsilon, out=s), out=s)
+    """param -= lr * grad / (sqrt(accumulator) + epsilon) (RMSprop, Adagrad): epsilon outside
+    the root, as Keras 2.2 and tf.keras' Keras-2 classes (optimizers.legacy) put it; tf_keras'
+    newer default classes, which take no `lr` or `decay`, put it inside."""
+    xp.sqrt(accumulator, out=s)
+    s += epsilon
     xp.multiply(lr, grad, out=t)
     t /= s
     param -= t

@@ -46,6 +46,10 @@ TF_KERAS_CASES = {
     'legacy_adam': lambda: optimizers.Adam(lr=0.01),
     'legacy_adam_amsgrad': lambda: optimizers.Adam(lr=0.01, amsgrad=True),
     'legacy_adagrad': lambda: optimizers.Adagrad(lr=0.1),
+    # epsilon=0.1 tells outside the square root (these, Keras 2.2) from inside (tf_keras'
+    # default RMSprop and Adagrad, which agree with gkeras only to float32 rounding at 1e-7)
+    'legacy_rmsprop_eps01': lambda: optimizers.RMSprop(lr=0.01, epsilon=0.1),
+    'legacy_adagrad_eps01': lambda: optimizers.Adagrad(lr=0.1, epsilon=0.1),
     'legacy_adadelta': lambda: optimizers.Adadelta(lr=1.0),
     'legacy_adamax': lambda: optimizers.Adamax(lr=0.01),
     # Keras 2's Nadam(schedule_decay=0.004), the gkeras default
@@ -73,7 +77,6 @@ def test_matches_tf_keras_trajectory(backend, keras_reference, case):
         pytest.skip(f'fixture case {case} not generated')
     inputs = [keras_reference[f'optimizers/inputs/{k}'] for k in ('w0', 'b0', 'gw', 'gb')]
     ws, bs = _trajectory(backend, TF_KERAS_CASES[case](), *inputs)
-    # legacy Adagrad puts epsilon outside the square root; the difference is float32 rounding here
     np.testing.assert_allclose(ws, keras_reference[f'optimizers/{case}/w'], rtol=2e-6, atol=2e-6)
     np.testing.assert_allclose(bs, keras_reference[f'optimizers/{case}/b'], rtol=2e-6, atol=2e-6)
 
@@ -89,7 +92,7 @@ def _rmsprop_decay_reference(w, grads, lr, rho, decay, eps=1e-7):
     w, v = w.astype(np.float64), np.zeros_like(w, dtype=np.float64)
     for i, g in enumerate(grads):
         v = rho * v + (1 - rho) * g ** 2
-        w = w - lr / (1 + decay * i) * g / np.sqrt(v + eps)
+        w = w - lr / (1 + decay * i) * g / (np.sqrt(v) + eps)
     return w
 
 

@@ -337,6 +337,10 @@ _LEGACY_SAME = {
     "adadelta": ("Adadelta", dict(learning_rate=1.0)),
     "adamax": ("Adamax", dict(learning_rate=0.01)),
     "nadam": ("Nadam", dict(learning_rate=0.01)),
+    # a large epsilon shows where it sits: outside the square root in these
+    # classes (and in Keras 2.2), inside it in tf_keras' default ones
+    "rmsprop_eps01": ("RMSprop", dict(learning_rate=0.01, epsilon=0.1)),
+    "adagrad_eps01": ("Adagrad", dict(learning_rate=0.1, epsilon=0.1)),
 }
 
 
