@@ -7,12 +7,15 @@ fused kernels do not know, recurrent dropout while training, constants). The fas
 the built-in cells otherwise, projects the inputs of all time steps with one GEMM and loops one
 fused step primitive per time step (gkeras/backend/recurrent_ops.py).
 """
+import warnings
+
 import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import autodiff as ad
 from ..backend import recurrent_ops, selection
+from ..legacy import legacy_interface
 from .base import InputSpec, Layer, is_symbolic
 
 _FUSABLE = {getattr(activations, name): name for name in recurrent_ops.FUSED_ACTIVATIONS}
@@ -996,13 +999,19 @@ _COMMON = ('units', 'activation', 'use_bias', 'kernel_initializer', 'recurrent_i
 
 
 def _implementation(value):
-    return 1 if value == 0 else value
+    """Keras 1's implementation 0 (`consume_less='cpu'`): Keras 2.2 warns that it is deprecated
+    but keeps it in the cell and its config, where it computes as implementation 2."""
+    if value == 0:
+        warnings.warn('`implementation=0` has been deprecated, and now defaults to '
+                      '`implementation=1`.Please update your layer call.', stacklevel=4)
+    return value
 
 
 class SimpleRNN(_CellLayer):
     """Fully-connected RNN whose output is fed back as its state (SimpleRNNCell)."""
     _CELL_ARGUMENTS = _COMMON
 
+    @legacy_interface('recurrent')
     def __init__(self, units, activation='tanh', use_bias=True,
                  kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
                  bias_initializer='zeros', kernel_regularizer=None, recurrent_regularizer=None,
@@ -1010,7 +1019,10 @@ class SimpleRNN(_CellLayer):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.,
                  recurrent_dropout=0., return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, **kwargs):
-        kwargs.pop('implementation', None)  # deprecated in Keras 2, ignored
+        if 'implementation' in kwargs:
+            kwargs.pop('implementation')
+            warnings.warn('The `implementation` argument in `SimpleRNN` has been deprecated. '
+                          'Please remove it from your layer call.', stacklevel=3)
         cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias,
                              kernel_initializer=kernel_initializer,
                              recurrent_initializer=recurrent_initializer,
@@ -1031,6 +1043,7 @@ class GRU(_CellLayer):
     _CELL_ARGUMENTS = _COMMON[:2] + ('recurrent_activation',) + _COMMON[2:] + (
         'implementation', 'reset_after')
 
+    @legacy_interface('recurrent')
     def __init__(self, units, activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',
                  recurrent_initializer='orthogonal', bias_initializer='zeros',
@@ -1060,6 +1073,7 @@ class LSTM(_CellLayer):
     _CELL_ARGUMENTS = _COMMON[:2] + ('recurrent_activation',) + _COMMON[2:6] + (
         'unit_forget_bias',) + _COMMON[6:] + ('implementation',)
 
+    @legacy_interface('recurrent')
     def __init__(self, units, activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',
                  recurrent_initializer='orthogonal', bias_initializer='zeros',
