@@ -1,6 +1,7 @@
 """Activation layers with parameters: LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax, ReLU."""
 from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
+from ..legacy import legacy_interface
 from .base import InputSpec, Layer
 
 
@@ -27,6 +28,7 @@ class PReLU(Layer):
             for one alpha per channel of a (batch, height, width, channels) input.
     """
 
+    @legacy_interface('prelu')
     def __init__(self, alpha_initializer='zeros', alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)

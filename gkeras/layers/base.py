@@ -14,6 +14,7 @@ from .. import backend as K
 from .. import activations, constraints, initializers, regularizers
 from ..backend import autodiff as ad
 from ..backend import selection
+from ..legacy import legacy_interface
 
 
 def set_kernel_bias_arguments(layer, activation, use_bias, kernel_initializer, bias_initializer,
@@ -253,6 +254,7 @@ class Layer:
         self.activity_regularizer = None
 
     # ------------------------------------------------------------------ weights
+    @legacy_interface('add_weight')
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
                    trainable=True, constraint=None):
         """Create a weight variable named `<layer>/<name>:0` and track it."""

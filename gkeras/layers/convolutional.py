@@ -7,6 +7,7 @@ Keras 2 defaults. The math lives in gkeras.backend.spatial.
 from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import spatial
+from ..legacy import legacy_interface
 from .base import InputSpec, Layer, kernel_bias_config, set_kernel_bias_arguments
 
 
@@ -170,6 +171,7 @@ class Conv1D(_Conv):
     """1D (temporal) convolution; padding 'valid', 'same' or 'causal' (output[t] sees x[:t+1])."""
     _PADDINGS = ('valid', 'same', 'causal')
 
+    @legacy_interface('conv1d')
     def __init__(self, filters, kernel_size, strides=1, padding='valid',
                  data_format='channels_last', dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -184,6 +186,7 @@ class Conv1D(_Conv):
 class Conv2D(_Conv):
     """2D convolution over images: kernel (kh, kw, input_channels, filters)."""
 
+    @legacy_interface('conv2d')
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -198,6 +201,7 @@ class Conv2D(_Conv):
 class Conv3D(_Conv):
     """3D convolution over volumes: kernel (kd, kh, kw, input_channels, filters)."""
 
+    @legacy_interface('conv3d')
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding='valid',
                  data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -291,6 +295,7 @@ class SeparableConv1D(_SeparableConv):
 class SeparableConv2D(_SeparableConv):
     """Depthwise-separable 2D convolution."""
 
+    @legacy_interface('separable_conv2d')
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer='glorot_uniform', pointwise_initializer='glorot_uniform',
@@ -408,6 +413,7 @@ class _ConvTranspose(_Conv):
 class Conv2DTranspose(_ConvTranspose):
     """Transposed 2D convolution ("deconvolution")."""
 
+    @legacy_interface('deconv2d')
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid',
                  output_padding=None, data_format=None, dilation_rate=(1, 1), activation=None,
                  use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -527,6 +533,7 @@ class Cropping1D(_Temporal, _Cropping):
 class Cropping2D(_Cropping):
     """Crops ((top, bottom), (left, right)) of an image batch."""
 
+    @legacy_interface('data_format')
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super().__init__(2, cropping, data_format, **kwargs)
 
@@ -534,6 +541,7 @@ class Cropping2D(_Cropping):
 class Cropping3D(_Cropping):
     """Crops three (before, after) pairs of a volume batch."""
 
+    @legacy_interface('data_format')
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(3, cropping, data_format, **kwargs)
 
@@ -562,6 +570,7 @@ class ZeroPadding1D(_Temporal, _ZeroPadding):
 class ZeroPadding2D(_ZeroPadding):
     """Zero rows and columns around an image batch."""
 
+    @legacy_interface('zeropadding2d')
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(2, padding, data_format, **kwargs)
 
@@ -569,6 +578,7 @@ class ZeroPadding2D(_ZeroPadding):
 class ZeroPadding3D(_ZeroPadding):
     """Zeros around a volume batch."""
 
+    @legacy_interface('data_format')
     def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
         super().__init__(3, padding, data_format, **kwargs)
 
@@ -609,6 +619,7 @@ class _UpSampling(Layer):
 class UpSampling1D(_UpSampling):
     """Repeats each step of a (batch, steps, features) input `size` times."""
 
+    @legacy_interface('upsampling1d')
     def __init__(self, size=2, **kwargs):
         super().__init__(1, size, 'channels_last', **kwargs)
 
@@ -622,6 +633,7 @@ class UpSampling1D(_UpSampling):
 class UpSampling2D(_UpSampling):
     """Upsamples rows and columns by size; interpolation 'nearest' or 'bilinear' (as tf.image)."""
 
+    @legacy_interface('data_format')
     def __init__(self, size=(2, 2), data_format=None, interpolation='nearest', **kwargs):
         super().__init__(2, size, data_format, interpolation, **kwargs)
 
@@ -632,6 +644,7 @@ class UpSampling2D(_UpSampling):
 class UpSampling3D(_UpSampling):
     """Repeats the three spatial axes size[0], size[1], size[2] times."""
 
+    @legacy_interface('data_format')
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
         super().__init__(3, size, data_format, **kwargs)
 

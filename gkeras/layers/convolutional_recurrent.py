@@ -8,6 +8,7 @@ padding, stride 1, as Keras) and applies the LSTM gates i, f, c, o.
 """
 from .. import backend as K
 from ..backend import spatial
+from ..legacy import legacy_interface
 from .base import InputSpec
 from .convolutional import (_input_channels, channel_axis, check_output_sizes, layer_owner,
                             spatial_sizes, with_spatial)
@@ -174,6 +175,7 @@ class ConvLSTM2D(_CellLayer):
     _CELL_ARGUMENTS = ('filters', 'kernel_size', 'strides', 'padding', 'data_format',
                        'dilation_rate') + _LSTM_ARGUMENTS
 
+    @legacy_interface('convlstm2d')
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',

@@ -9,6 +9,7 @@ from .. import backend as K
 from ..backend import autodiff as ad
 from ..backend import selection
 from ..utils.generic_utils import func_dump, func_load
+from ..legacy import legacy_interface
 from .base import InputSpec, Layer, kernel_bias_config, set_kernel_bias_arguments
 
 
@@ -22,6 +23,7 @@ def _positive_int(layer_name, argument, value):
 class Dense(Layer):
     """`activation(dot(input, kernel) + bias)` over the last axis of an input of rank >= 2."""
 
+    @legacy_interface('dense')
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
@@ -87,6 +89,7 @@ class Activation(Layer):
 class Dropout(Layer):
     """Zeroes a fraction `rate` of the inputs while training, scaling the rest by 1/(1-rate)."""
 
+    @legacy_interface('dropout')
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
@@ -127,6 +130,7 @@ class Dropout(Layer):
 class SpatialDropout1D(Dropout):
     """Dropout of whole feature maps: one keep/drop per (sample, channel) of (batch, steps, C)."""
 
+    @legacy_interface('spatial_dropout_1d')
     def __init__(self, rate, **kwargs):
         super().__init__(rate, **kwargs)
         self.input_spec = InputSpec(ndim=3)
@@ -139,6 +143,7 @@ class SpatialDropout2D(Dropout):
     """Dropout of whole 2D feature maps: one keep/drop per (sample, channel)."""
     _RANK = 2
 
+    @legacy_interface('spatial_dropout_nd')
     def __init__(self, rate, data_format=None, **kwargs):
         super().__init__(rate, **kwargs)
         self.data_format = K.normalize_data_format(data_format)

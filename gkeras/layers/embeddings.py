@@ -4,6 +4,7 @@ import numpy as np
 from .. import constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import autodiff as ad
+from ..legacy import legacy_interface
 from .base import Layer
 
 
@@ -18,6 +19,7 @@ class Embedding(Layer):
         input_length: the (fixed) length of the sequences, needed by Flatten -> Dense after it.
     """
 
+    @legacy_interface('embedding')
     def __init__(self, input_dim, output_dim, embeddings_initializer='uniform',
                  embeddings_regularizer=None, activity_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):

@@ -1,11 +1,13 @@
 """InputLayer and Input: the entry points of a model graph."""
 from .. import backend as K
+from ..legacy import legacy_interface
 from .base import KerasTensor, Layer, Node, normalize_shape
 
 
 class InputLayer(Layer):
     """The layer behind `Input`: it has no weights and one node with no inbound layers."""
 
+    @legacy_interface('input')
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
                  input_tensor=None, sparse=False, name=None, ragged=False, **kwargs):
         if not name:

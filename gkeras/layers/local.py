@@ -6,6 +6,7 @@ import numpy as np
 from .. import backend as K
 from ..backend import autodiff as ad
 from ..backend import selection, spatial
+from ..legacy import legacy_interface
 from .base import InputSpec, Layer, kernel_bias_config, set_kernel_bias_arguments
 from .convolutional import (channel_axis, check_output_sizes, layer_owner, spatial_sizes,
                             with_spatial)
@@ -198,6 +199,7 @@ def kernel_layout(implementation, input_size, channels, output_size, filters, ke
 class LocallyConnected1D(_LocallyConnected):
     """1D locally connected layer on (batch, steps, features) inputs."""
 
+    @legacy_interface('conv1d')
     def __init__(self, filters, kernel_size, strides=1, padding='valid', data_format=None,
                  activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
@@ -212,6 +214,7 @@ class LocallyConnected1D(_LocallyConnected):
 class LocallyConnected2D(_LocallyConnected):
     """2D locally connected layer on image batches."""
 
+    @legacy_interface('conv2d')
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,

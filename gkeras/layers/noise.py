@@ -2,6 +2,7 @@
 import math
 
 from .. import backend as K
+from ..legacy import legacy_interface
 from .base import Layer
 from .core import Dropout
 
@@ -17,6 +18,7 @@ def _check_rate(layer, rate):
 class GaussianNoise(Layer):
     """Adds zero-centred Gaussian noise of standard deviation `stddev` while training."""
 
+    @legacy_interface('gaussian_noise')
     def __init__(self, stddev, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
@@ -35,6 +37,7 @@ class GaussianDropout(Layer):
     """Multiplies the inputs by Gaussian noise of mean 1 and variance rate / (1 - rate) while
     training."""
 
+    @legacy_interface('gaussian_dropout')
     def __init__(self, rate, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True

@@ -2,6 +2,7 @@
 from .. import constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import autodiff as ad
+from ..legacy import legacy_interface
 from .base import InputSpec, Layer
 
 
@@ -17,6 +18,7 @@ class BatchNormalization(Layer):
     with trainable=False always runs in inference mode (tf.keras 2.x).
     """
 
+    @legacy_interface('batchnorm')
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer='zeros', gamma_initializer='ones',
                  moving_mean_initializer='zeros', moving_variance_initializer='ones',

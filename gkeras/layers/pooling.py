@@ -1,6 +1,7 @@
 """Pooling layers: Max/AveragePooling1D/2D/3D and GlobalMax/GlobalAveragePooling1D/2D/3D."""
 from .. import backend as K
 from ..backend import spatial
+from ..legacy import legacy_interface
 from .base import InputSpec, Layer
 from .convolutional import (channel_axis, check_output_sizes, layer_owner, spatial_axes,
                             spatial_sizes, with_spatial)
@@ -52,6 +53,7 @@ class MaxPooling1D(_Pooling):
     """Max over windows of `pool_size` steps of a (batch, steps, features) input."""
     _MODE = 'max'
 
+    @legacy_interface('pooling1d')
     def __init__(self, pool_size=2, strides=None, padding='valid', data_format='channels_last',
                  **kwargs):
         super().__init__(1, pool_size, strides, padding, data_format, **kwargs)
@@ -61,6 +63,7 @@ class MaxPooling2D(_Pooling):
     """Max over pool_size windows of an image batch."""
     _MODE = 'max'
 
+    @legacy_interface('pooling_nd')
     def __init__(self, pool_size=(2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super().__init__(2, pool_size, strides, padding, data_format, **kwargs)
@@ -70,6 +73,7 @@ class MaxPooling3D(_Pooling):
     """Max over pool_size windows of a volume batch."""
     _MODE = 'max'
 
+    @legacy_interface('pooling_nd')
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super().__init__(3, pool_size, strides, padding, data_format, **kwargs)
@@ -79,6 +83,7 @@ class AveragePooling1D(_Pooling):
     """Mean over windows of `pool_size` steps of a (batch, steps, features) input."""
     _MODE = 'avg'
 
+    @legacy_interface('pooling1d')
     def __init__(self, pool_size=2, strides=None, padding='valid', data_format='channels_last',
                  **kwargs):
         super().__init__(1, pool_size, strides, padding, data_format, **kwargs)
@@ -88,6 +93,7 @@ class AveragePooling2D(_Pooling):
     """Mean over pool_size windows of an image batch."""
     _MODE = 'avg'
 
+    @legacy_interface('pooling_nd')
     def __init__(self, pool_size=(2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super().__init__(2, pool_size, strides, padding, data_format, **kwargs)
@@ -97,6 +103,7 @@ class AveragePooling3D(_Pooling):
     """Mean over pool_size windows of a volume batch."""
     _MODE = 'avg'
 
+    @legacy_interface('pooling_nd')
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super().__init__(3, pool_size, strides, padding, data_format, **kwargs)
@@ -147,6 +154,7 @@ class GlobalMaxPooling1D(_GlobalPooling):
 class GlobalMaxPooling2D(_GlobalPooling):
     _MODE = 'max'
 
+    @legacy_interface('global_pooling')
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(2, data_format, keepdims, **kwargs)
 
@@ -154,6 +162,7 @@ class GlobalMaxPooling2D(_GlobalPooling):
 class GlobalMaxPooling3D(_GlobalPooling):
     _MODE = 'max'
 
+    @legacy_interface('global_pooling')
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(3, data_format, keepdims, **kwargs)
 
@@ -182,6 +191,7 @@ class GlobalAveragePooling1D(_GlobalPooling):
 class GlobalAveragePooling2D(_GlobalPooling):
     _MODE = 'avg'
 
+    @legacy_interface('global_pooling')
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(2, data_format, keepdims, **kwargs)
 
@@ -189,6 +199,7 @@ class GlobalAveragePooling2D(_GlobalPooling):
 class GlobalAveragePooling3D(_GlobalPooling):
     _MODE = 'avg'
 
+    @legacy_interface('global_pooling')
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(3, data_format, keepdims, **kwargs)
 

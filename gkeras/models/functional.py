@@ -8,6 +8,7 @@ from ..backend import autodiff as ad
 from ..backend import config as backend_config
 from ..layers.base import KerasTensor, Layer, Node, _to_list, _unpack, normalize_shape
 from ..layers.input_layer import InputLayer
+from ..legacy import convert_arguments
 
 
 class Network(Layer):
@@ -16,10 +17,11 @@ class Network(Layer):
     _ALLOWED_KWARGS = Layer._ALLOWED_KWARGS
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
-        if inputs is None and 'input' in kwargs:
-            inputs = kwargs.pop('input')
-        if outputs is None and 'output' in kwargs:
-            outputs = kwargs.pop('output')
+        if 'input' in kwargs or 'output' in kwargs:
+            given = {key: value for key, value in (('inputs', inputs), ('outputs', outputs))
+                     if value is not None}
+            _, kwargs = convert_arguments('model', type(self).__name__, (), {**given, **kwargs})
+            inputs, outputs = kwargs.pop('inputs', None), kwargs.pop('outputs', None)
         super().__init__(name=name, **kwargs)
         self.inputs = []
         self.outputs = []
