@@ -1,4 +1,5 @@
-"""Keras 1 argument spellings, converted to Keras 2's as Keras 2.2.5 does (keras/legacy/interfaces.py).
+"""Keras 1 argument spellings, converted to Keras 2's as Keras 2.2.5 does
+(keras/legacy/interfaces.py).
 
 `Convolution2D(64, 3, 3, border_mode='same')`, `LSTM(output_dim=4, consume_less='cpu')`,
 `Dropout(p=0.5)`, ... are rewritten to their Keras 2 arguments before the layer's `__init__` binds
@@ -9,7 +10,8 @@ the converted call; a Keras 1 name given together with its Keras 2 name is a Typ
 A layer takes part with one line, `@legacy_interface('<kind>')` on its `__init__`; `_INTERFACES`
 is the table of kinds. Not ported: Keras 2.2.5's limits on the number of positional arguments
 (`Dense(3, 'relu')`, `Conv2D(8, 3, 1, 'same')`, `BatchNormalization(-1)` raise there), since
-gkeras also takes tf.keras 2.x spellings, which allow them.
+gkeras also takes tf.keras 2.x spellings, which allow them. Two integers after Conv2D's filters
+are Keras 1's nb_row, nb_col, as in 2.2.5 (tf.keras would read the second as strides).
 """
 import functools
 import warnings
@@ -188,8 +190,8 @@ _PAD_KEYS = {'top_pad', 'bottom_pad', 'left_pad', 'right_pad'}
 
 
 def _zeropadding2d(args, kwargs):
-    """Keras 1's padding dict {'top_pad': .., 'left_pad': ..} becomes ((top, bottom), (left, right));
-    the two warnings are worded as Keras 2.2.5 words them."""
+    """Keras 1's padding dict {'top_pad': .., 'left_pad': ..} becomes
+    ((top, bottom), (left, right)); the two warnings are worded as Keras 2.2.5 words them."""
     if isinstance(kwargs.get('padding'), dict):
         if set(kwargs['padding']) <= _PAD_KEYS:
             kwargs['padding'] = _pads_from_dict(kwargs['padding'])

@@ -19,7 +19,8 @@ from gkeras.models import Model, Sequential
 FIXTURE = os.path.join(os.path.dirname(__file__), 'fixtures', 'legacy_interfaces.json')
 with open(FIXTURE) as _f:
     REFERENCE = json.load(_f)
-MODEL_CALL = re.compile(r'Update your `Model` call to the Keras 2 API: `Model\(inputs=.*, outputs=.*\)`$')
+MODEL_CALL = re.compile(r'Update your `Model` call to the Keras 2 API: '
+                        r'`Model\(inputs=.*, outputs=.*\)`$')
 
 
 def plain(value):
