@@ -320,6 +320,20 @@ def test_cumsum_value_and_gradient(backend, rng, axis):
     assert ad.cumsum(const(counts), axis % 2).dtype == np.int32
 
 
+@pytest.mark.parametrize('axis', [0, 1, 2, -1])
+def test_cumprod_value_and_gradient(backend, rng, axis):
+    x = rng.normal(size=(3, 4, 2))
+    x[1, 2, 0] = x[0, 1, 1] = 0.0  # the product is linear in each entry: exact at zeros too
+    np.testing.assert_allclose(to_np(ad.cumprod(const(x), axis)), np.cumprod(x, axis=axis),
+                               rtol=1e-12)
+    check_gradients(lambda t: ad.cumprod(t, axis), x)
+    check_gradients(lambda t: ad.cumprod(t, axis), x, noncontiguous=True)
+    assert ad.cumprod(const(np.array([[1, 2], [3, 4]], np.int32)), 0).dtype == np.int32
+    empty = ad.Variable(selection.active().asarray(np.zeros((0, 3))))
+    (grad,) = ad.gradients(ad.reduce_sum(ad.cumprod(empty, 0)), [empty])
+    assert grad.shape == (0, 3)
+
+
 @pytest.mark.parametrize('axis', [0, 1, -1, (0, 2)], ids=str)
 def test_logsumexp_softmax_log_softmax_along_any_axis(backend, rng, axis):
     x = rng.normal(size=(3, 4, 2)) * 3
@@ -827,6 +841,7 @@ FLOAT32_OPS = {
     'pad': lambda t: ad.pad(t, ((1, 0), (0, 1)), 0.5), 'tile': lambda t: ad.tile(t, (2, 1)),
     'repeat': lambda t: ad.repeat(t, 2, 0), 'stack': lambda t: ad.stack([t, t]),
     'cumsum': lambda t: ad.cumsum(t, 1), 'unstack': lambda t: ad.unstack(t, 1)[2] * 2.0,
+    'cumprod': lambda t: ad.cumprod(t, 1),
 }
 
 
@@ -846,7 +861,7 @@ def test_every_primitive_is_covered():
         'unbroadcast', 'add', 'subtract', 'multiply', 'divide', 'power', 'maximum', 'minimum',
         'equal', 'not_equal', 'where', 'negative', 'exp', 'log', 'sqrt', 'square', 'absolute',
         'sign', 'round_', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus', 'relu', 'clip', 'cast',
-        'cumsum', 'reduce_sum', 'reduce_mean', 'reduce_max', 'reduce_min', 'reduce_prod',
+        'cumsum', 'cumprod', 'reduce_sum', 'reduce_mean', 'reduce_max', 'reduce_min', 'reduce_prod',
         'logsumexp', 'softmax', 'log_softmax', 'matmul', 'tensordot_last', 'reshape', 'transpose',
         'broadcast_to', 'getitem', 'gather', 'concatenate', 'stack', 'unstack', 'tile', 'repeat',
         'pad', 'gradients',

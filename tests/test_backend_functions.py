@@ -1223,6 +1223,10 @@ COVERED = {
     'set_value', 'batch_set_value', 'update', 'update_add', 'update_sub', 'moving_average_update',
     'gradients',
     'function',  # implemented and tested with models/functional.py
+    # tested in test_backend_functions_extra.py
+    'eval', 'cast_to_floatx', 'print_tensor', 'slice', 'cumprod', 'in_top_k',
+    'batch_normalization', 'normalize_batch_in_training', 'map_fn', 'foldl', 'foldr',
+    'random_normal_variable', 'random_uniform_variable', 'is_sparse', 'to_dense',
 }
 
 

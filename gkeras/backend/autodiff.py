@@ -538,6 +538,34 @@ def cumsum(x, axis=0):
     return _record(out, (x,), vjp)
 
 
+def cumprod(x, axis=0):
+    """Cumulative product along axis.
+
+    Its VJP is exact where x has zeros (tf.keras divides by x and gives 0 there instead):
+    dx_i = E_i * R_i with E the exclusive cumulative product of x and R_i = dy_i + x_{i+1} *
+    R_{i+1}, one pass backwards along the axis.
+    """
+    xp = _xp()
+    xd = raw(x)
+    axis = axis % xd.ndim
+    out = xp.cumprod(xd, axis=axis, dtype=_integer_dtype(xd))
+
+    def vjp(dy, needs):
+        values, dy = xp.moveaxis(xd, axis, 0), xp.moveaxis(dy, axis, 0)
+        grad = xp.empty(dy.shape, dtype=dy.dtype)
+        if dy.shape[0]:
+            grad[0] = 1
+            xp.cumprod(values[:-1], axis=0, out=grad[1:])
+            following = dy[-1].copy()
+            grad[-1] *= following
+            for i in range(dy.shape[0] - 2, -1, -1):
+                following *= values[i + 1]
+                following += dy[i]
+                grad[i] *= following
+        return (xp.moveaxis(grad, 0, axis),)
+    return _record(out, (x,), vjp)
+
+
 def logsumexp(x, axis=-1, keepdims=False):
     xp = _xp()
     xd = raw(x)

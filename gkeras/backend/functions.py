@@ -22,22 +22,25 @@ __all__ = [
     'variable', 'constant', 'is_tensor', 'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype',
     'count_params', 'cast', 'zeros', 'ones', 'eye', 'zeros_like', 'ones_like', 'identity',
     'random_normal', 'random_uniform', 'random_binomial', 'random_bernoulli', 'truncated_normal',
-    'arange', 'one_hot',
+    'random_normal_variable', 'random_uniform_variable', 'arange', 'one_hot', 'cast_to_floatx',
+    'is_sparse', 'to_dense',
     # shape manipulation
     'reshape', 'transpose', 'permute_dimensions', 'expand_dims', 'squeeze', 'flatten',
     'batch_flatten', 'concatenate', 'stack', 'tile', 'repeat', 'repeat_elements', 'gather',
-    'reverse', 'spatial_2d_padding', 'stop_gradient',
+    'reverse', 'slice', 'spatial_2d_padding', 'stop_gradient',
     # math
-    'sum', 'mean', 'max', 'min', 'prod', 'cumsum', 'var', 'std', 'any', 'all', 'argmax', 'argmin',
-    'square', 'sqrt', 'abs', 'exp', 'log', 'logsumexp', 'pow', 'clip', 'maximum', 'minimum', 'sin',
-    'cos', 'sign', 'round', 'equal', 'not_equal', 'greater', 'greater_equal', 'less', 'less_equal',
-    'switch', 'dot', 'batch_dot', 'l2_normalize',
+    'sum', 'mean', 'max', 'min', 'prod', 'cumsum', 'cumprod', 'var', 'std', 'any', 'all',
+    'argmax', 'argmin', 'square', 'sqrt', 'abs', 'exp', 'log', 'logsumexp', 'pow', 'clip',
+    'maximum', 'minimum', 'sin', 'cos', 'sign', 'round', 'equal', 'not_equal', 'greater',
+    'greater_equal', 'less', 'less_equal', 'switch', 'dot', 'batch_dot', 'l2_normalize',
     # neural networks
     'relu', 'elu', 'selu', 'softmax', 'softplus', 'softsign', 'sigmoid', 'hard_sigmoid', 'tanh',
     'dropout', 'bias_add', 'in_train_phase', 'in_test_phase', 'categorical_crossentropy',
-    'sparse_categorical_crossentropy', 'binary_crossentropy', 'rnn',
+    'sparse_categorical_crossentropy', 'binary_crossentropy', 'in_top_k', 'batch_normalization',
+    'normalize_batch_in_training', 'rnn', 'map_fn', 'foldl', 'foldr',
     # values and gradients
-    'get_value', 'batch_get_value', 'set_value', 'batch_set_value', 'update', 'update_add',
+    'eval', 'get_value', 'batch_get_value', 'set_value', 'batch_set_value', 'print_tensor',
+    'update', 'update_add',
     'update_sub', 'moving_average_update', 'gradients', 'function',
 ]
 
@@ -258,6 +261,34 @@ def arange(start, stop=None, step=1, dtype='int32'):
     return Tensor(out.astype(natural if dtype == 'int32' else dtype))
 
 
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """A variable of normal draws with mean `mean` and standard deviation `scale`."""
+    return variable(random_normal(shape, mean, scale, dtype, seed), dtype=dtype, name=name)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    """A variable of uniform draws in [low, high)."""
+    return variable(random_uniform(shape, low, high, dtype, seed), dtype=dtype, name=name)
+
+
+def cast_to_floatx(x):
+    """x in floatx: a tensor (or backend array) cast to a Tensor, anything else to a NumPy
+    array, as tf_keras."""
+    if isinstance(x, (np.ndarray, np.generic, int, float, bool, list, tuple)):
+        return np.asarray(x, dtype=floatx())
+    return cast(x, floatx())
+
+
+def is_sparse(tensor):
+    """False: gkeras has no sparse tensors."""
+    return False
+
+
+def to_dense(tensor):
+    """The tensor itself: gkeras has no sparse tensors."""
+    return tensor
+
+
 def one_hot(indices, num_classes):
     """float32 one-hot along a new last axis; an index outside [0, num_classes) gives a zero row."""
     xp = _xp()
@@ -347,8 +378,26 @@ def reverse(x, axes):
     x = _t(x)
     axes = [axes] if isinstance(axes, int) else list(axes)
     flip = {a % x.ndim for a in axes}
-    return ad.getitem(x, tuple(slice(None, None, -1) if i in flip else slice(None)
+    return ad.getitem(x, tuple(builtins.slice(None, None, -1) if i in flip else builtins.slice(None)
                                for i in range(x.ndim)))
+
+
+def slice(x, start, size):
+    """The block of x that starts at `start` with `size` elements along each axis (a size of -1:
+    the rest of the axis), as Keras 2.2's K.slice (tf.slice)."""
+    x = _t(x)
+    start, size = [int(v) for v in start], [int(v) for v in size]
+    if len(start) != x.ndim or len(size) != x.ndim:
+        raise ValueError(f"K.slice: expected `start` and `size` with one entry per axis of the "
+                         f"rank-{x.ndim} input; received start={start}, size={size}.")
+    index = []
+    for axis, (length, first, count) in enumerate(zip(x.shape, start, size)):
+        count = length - first if count == -1 else count
+        if not (0 <= first <= length and 0 <= count <= length - first):
+            raise ValueError(f"K.slice: start {first} and size {size[axis]} do not fit axis "
+                             f"{axis} of length {length} (input shape {x.shape}).")
+        index.append(builtins.slice(first, first + count))
+    return ad.getitem(x, tuple(index))
 
 
 def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
@@ -405,6 +454,10 @@ def prod(x, axis=None, keepdims=False):
 
 def cumsum(x, axis=0):
     return ad.cumsum(_t(x), axis)
+
+
+def cumprod(x, axis=0):
+    return ad.cumprod(_t(x), axis)
 
 
 def _as_float(x):
@@ -842,6 +895,64 @@ def binary_crossentropy(target, output, from_logits=False):
     return -bce
 
 
+def in_top_k(predictions, targets, k):
+    """Whether each row's target class is among its k largest predictions, as tf_keras
+    (tf.math.in_top_k): classes tied at the boundary count as in; a row with a non-finite
+    prediction, or a target outside the classes, gives False. A boolean (batch,) Tensor."""
+    xp = _xp()
+    scores = raw(_t(predictions))
+    labels = xp.asarray(raw(targets))
+    if scores.ndim != 2 or labels.ndim != 1 or labels.shape[0] != scores.shape[0]:
+        raise ValueError(f"in_top_k: expected predictions (batch, classes) and targets (batch,); "
+                         f"received shapes {scores.shape} and {labels.shape}.")
+    if labels.dtype.kind not in 'iu':
+        raise ValueError(f"in_top_k: targets must be integer class indices; received dtype "
+                         f"{labels.dtype}.")
+    classes = scores.shape[1]
+    known = (labels >= 0) & (labels < classes)
+    target_scores = scores[xp.arange(scores.shape[0]), xp.clip(labels, 0, builtins.max(
+        classes - 1, 0))] if classes else xp.zeros(labels.shape, scores.dtype)
+    higher = (scores > target_scores[:, None]).sum(axis=1)
+    return Tensor(known & xp.isfinite(scores).all(axis=1) & (higher < k))
+
+
+def _along(param, axis, ndim):
+    """A 1-D parameter reshaped to broadcast along `axis` of a rank-ndim tensor."""
+    if param is None or param.ndim != 1 or axis % ndim == ndim - 1:
+        return param
+    shape = [1] * ndim
+    shape[axis % ndim] = param.shape[0]
+    return reshape(param, shape)
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
+    """(x - mean) / sqrt(var + epsilon) * gamma + beta, as tf.nn.batch_normalization computes
+    it; 1-D parameters lie along `axis` (beta, gamma may be None)."""
+    x = _t(x)
+    mean, var, beta, gamma = (None if p is None else _along(_t_like(p, x), axis, x.ndim)
+                              for p in (mean, var, beta, gamma))
+    scale = 1.0 / sqrt(var + epsilon)
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale if beta is None else beta - mean * scale
+    return x * scale + shift
+
+
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
+    """(normalized x, mean, variance) over reduction_axes, as tf_keras: the batch's mean and
+    (biased) variance, each shaped as the axes kept; gamma and beta (or None) of that shape."""
+    x = _t(x)
+    axes = sorted({int(a) % x.ndim for a in reduction_axes})
+    kept = [n for i, n in enumerate(x.shape) if i not in axes]
+    broadcast = [1 if i in axes else n for i, n in enumerate(x.shape)]
+    mean = ad.reduce_mean(x, axes, keepdims=True)
+    variance = ad.reduce_mean(ad.square(x - mean), axes, keepdims=True)
+    gamma, beta = (None if p is None else reshape(_t_like(p, x), broadcast)
+                   for p in (gamma, beta))
+    normed = batch_normalization(x, mean, variance, beta, gamma, epsilon=epsilon)
+    return normed, reshape(mean, kept), reshape(variance, kept)
+
+
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
         unroll=False, input_length=None, time_major=False, zero_output_for_mask=False,
         return_all_outputs=True):
@@ -916,8 +1027,57 @@ def _broadcast_mask(mask_t, like, mask_shape):
     return mask_t.reshape(mask_t.shape + (1,) * (like.ndim - mask_t.ndim))
 
 
+def _first_axis_items(elems, owner):
+    items = ad.unstack(_t(elems), 0)
+    if not items:
+        raise ValueError(f"{owner}: `elems` has no elements along its first axis.")
+    return items
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    """fn applied to each slice of elems along its first axis, the results stacked (tf.map_fn);
+    with dtype, the result cast to it."""
+    out = stack([fn(item) for item in _first_axis_items(elems, 'map_fn')])
+    return out if dtype is None else cast(out, dtype)
+
+
+def _fold(fn, items, initializer):
+    if initializer is None:
+        accumulator, items = items[0], items[1:]
+    else:
+        accumulator = initializer
+    for item in items:
+        accumulator = fn(accumulator, item)
+    return accumulator
+
+
+def foldl(fn, elems, initializer=None, name=None):
+    """fn(accumulator, item) over elems' first axis from the start (tf.foldl); without an
+    initializer the first item starts the accumulator."""
+    return _fold(fn, _first_axis_items(elems, 'foldl'), initializer)
+
+
+def foldr(fn, elems, initializer=None, name=None):
+    """foldl from the end of elems' first axis (tf.foldr)."""
+    return _fold(fn, _first_axis_items(elems, 'foldr')[::-1], initializer)
+
+
 # ---------------------------------------------------------------------------------------------
 # Values and gradients
+
+def eval(x):
+    """x's value as a NumPy array (Keras 2's K.eval; any tensor, not only variables)."""
+    return get_value(x)
+
+
+def print_tensor(x, message='', summarize=3):
+    """Print message and x's value, and return x (unchanged, its gradient too), as tf_keras:
+    `summarize` elements shown at each end of an axis."""
+    x = _t(x)
+    with np.printoptions(edgeitems=summarize, threshold=2 * summarize):
+        print(message, get_value(x))
+    return x
+
 
 def get_value(x):
     """A NumPy copy of x's value: later updates of x do not show through it."""
