@@ -219,6 +219,30 @@ def _add_weight(args, kwargs):
     return args, kwargs, []
 
 
+_KERAS1_GENERATOR_ARGS = {'val_samples', 'nb_epoch', 'nb_val_samples', 'nb_worker'}
+
+
+def _generator_methods(args, kwargs):
+    """Keras 1's samples_per_epoch, a number of samples, becomes steps_per_epoch: divided by
+    the generator's batch_size where it has one (2.2.5 does so only when at most the generator
+    is positional). The other counts are renamed as they are, with 2.2.5's warning."""
+    converted = []
+    if len(args) < 2 and 'samples_per_epoch' in kwargs:
+        samples = kwargs.pop('samples_per_epoch')
+        generator = args[0] if args else kwargs.get('generator')
+        kwargs['steps_per_epoch'] = (samples // generator.batch_size
+                                     if hasattr(generator, 'batch_size') else samples)
+        converted.append(('samples_per_epoch', 'steps_per_epoch'))
+    if _KERAS1_GENERATOR_ARGS.intersection(kwargs):
+        warnings.warn('The semantics of the Keras 2 argument `steps_per_epoch` is not the same as '
+                      'the Keras 1 argument `samples_per_epoch`. `steps_per_epoch` is the number '
+                      'of batches to draw from the generator at each epoch. Basically '
+                      'steps_per_epoch = samples_per_epoch/batch_size. Similarly '
+                      '`nb_val_samples`->`validation_steps` and `val_samples`->`steps` arguments '
+                      'have changed. Update your method calls accordingly.', stacklevel=4)
+    return args, kwargs, converted
+
+
 def _interface(conversions=(), value_conversions=None, preprocessor=None):
     return _Interface(list(conversions), value_conversions or {}, preprocessor)
 
@@ -280,6 +304,14 @@ _INTERFACES = {
     'model': _interface([('input', 'inputs'), ('output', 'outputs')]),
     'input': _interface([('input_dtype', 'dtype')]),
     'add_weight': _interface(preprocessor=_add_weight),
+    'generator_methods': _interface([('samples_per_epoch', 'steps_per_epoch'),
+                                     ('val_samples', 'steps'),
+                                     ('nb_epoch', 'epochs'),
+                                     ('nb_val_samples', 'validation_steps'),
+                                     ('nb_worker', 'workers'),
+                                     ('pickle_safe', 'use_multiprocessing'),
+                                     ('max_q_size', 'max_queue_size')],
+                                    None, _generator_methods),
 }
 
 
@@ -324,13 +356,15 @@ def convert_arguments(kind, object_name, args, kwargs):
     return args, kwargs
 
 
-def legacy_interface(kind):
-    """Decorator for a Layer's `__init__` (or `add_weight`): accept the Keras 1 arguments of
-    `kind` (a key of `_INTERFACES`), as Keras 2.2.5 does; the warning names `type(self)`."""
+def legacy_interface(kind, method=False):
+    """Decorator for a Layer's `__init__` (or `add_weight`), or with method=True a Model method:
+    accept the Keras 1 arguments of `kind` (a key of `_INTERFACES`), as Keras 2.2.5 does; the
+    warning names `type(self)`, or the method."""
     def decorate(function):
         @functools.wraps(function)
         def wrapper(self, *args, **kwargs):
-            args, kwargs = convert_arguments(kind, type(self).__name__, args, kwargs)
+            name = function.__name__ if method else type(self).__name__
+            args, kwargs = convert_arguments(kind, name, args, kwargs)
             return function(self, *args, **kwargs)
         return wrapper
     return decorate

@@ -252,7 +252,22 @@ def test_deferred_sequential_builds_from_the_first_batch(backend, rng):
     assert fresh.predict_generator(looping(x, y, 4), steps=2).shape == (8, 2)
 
 
+class BatchedLooping:
+    """A generator object with a batch_size attribute, as Keras 1's samples_per_epoch reads."""
+
+    def __init__(self, x, y, batch_size):
+        self.batch_size = batch_size
+        self._batches = looping(x, y, batch_size)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+
 def test_legacy_keras1_argument_names(backend, rng):
+    # the warnings and errors are Keras 2.2.5's (run to check), from gkeras.legacy
     x, y = problem(rng, n=8)
     model = model_with()
     with warnings.catch_warnings(record=True) as caught:
@@ -260,9 +275,27 @@ def test_legacy_keras1_argument_names(backend, rng):
         history = model.fit_generator(looping(x, y, 4), 2, nb_epoch=3, nb_worker=2,
                                       max_q_size=4, pickle_safe=False, verbose=0)
     assert history.epoch == [0, 1, 2]
-    assert sorted(str(w.message).split('`')[3] for w in caught) == [
-        'max_q_size', 'nb_epoch', 'nb_worker', 'pickle_safe']
-    with pytest.raises(TypeError, match="unexpected keyword argument 'nb_epoch'"):
+    messages = [str(w.message) for w in caught]
+    assert messages[0].startswith('The semantics of the Keras 2 argument `steps_per_epoch`')
+    assert messages[1] == ('Update your `fit_generator` call to the Keras 2 API: '
+                           '`fit_generator(<generator..., 2, verbose=0, epochs=3, workers=2, '
+                           'use_multiprocessing=False, max_queue_size=4)`')
+    with pytest.warns(UserWarning, match=r'fit_generator\(<test_gene\.\.\., verbose=0, '
+                                         r'steps_per_epoch=2\)'):
+        history = model.fit_generator(BatchedLooping(x, y, 4), samples_per_epoch=8, verbose=0)
+    assert history.epoch == [0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        model.evaluate_generator(looping(x, y, 4), val_samples=2)
+    assert [str(w.message)[:30] for w in caught] == [
+        'The semantics of the Keras 2 a', 'Update your `evaluate_generato']
+    with pytest.raises(TypeError, match='received both the legacy keyword argument `nb_epoch` '
+                                        'and the Keras 2 keyword argument `epochs`'), \
+            pytest.warns(UserWarning, match='The semantics of the Keras 2 argument'):
+        model.fit_generator(looping(x, y, 4), 2, nb_epoch=2, epochs=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epochs'"), \
+            warnings.catch_warnings(record=True):
+        warnings.simplefilter('always')
         model.evaluate_generator(looping(x, y, 4), steps=2, nb_epoch=2)
 
 

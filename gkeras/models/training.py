@@ -17,6 +17,7 @@ from .. import optimizers
 from ..backend import autodiff as ad
 from ..backend import config as backend_config
 from ..layers.base import _to_list, collect_activity_losses
+from ..legacy import legacy_interface
 from . import training_arrays, training_generator
 from .functional import Network
 from .training_generator import check_generator_arguments, is_batch_source, stop_all
@@ -369,10 +370,11 @@ class Model(Network):
                                                         callbacks))
 
     # ------------------------------------------------------------------ generators
+    @legacy_interface('generator_methods', method=True)
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1,
                       callbacks=None, validation_data=None, validation_steps=None,
                       validation_freq=1, class_weight=None, max_queue_size=10, workers=1,
-                      use_multiprocessing=False, shuffle=True, initial_epoch=0, **kwargs):
+                      use_multiprocessing=False, shuffle=True, initial_epoch=0):
         """Train on batches from a Python generator or a `Sequence`.
 
         Each item is (x, y) or (x, y, sample_weight). A Sequence gives steps_per_epoch =
@@ -383,35 +385,24 @@ class Model(Network):
         threads (see gkeras.utils.data_utils). validation_data is a tuple of arrays or another
         generator / Sequence (a generator needs validation_steps).
         """
-        steps_per_epoch, epochs, validation_steps, workers, use_multiprocessing, \
-            max_queue_size = training_generator.legacy_generator_kwargs(
-                kwargs, generator, 'fit_generator', steps_per_epoch=steps_per_epoch,
-                epochs=epochs, validation_steps=validation_steps, workers=workers,
-                use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         return training_generator.fit_generator(
             self, generator, steps_per_epoch, epochs, verbose, callbacks, validation_data,
             validation_steps, validation_freq, class_weight, max_queue_size, workers,
             use_multiprocessing, shuffle, initial_epoch)
 
+    @legacy_interface('generator_methods', method=True)
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
-                           workers=1, use_multiprocessing=False, verbose=0, **kwargs):
+                           workers=1, use_multiprocessing=False, verbose=0):
         """Loss (and metrics) over batches from a generator or a `Sequence` (see fit_generator)."""
-        steps, workers, use_multiprocessing, max_queue_size = \
-            training_generator.legacy_generator_kwargs(
-                kwargs, generator, 'evaluate_generator', steps=steps, workers=workers,
-                use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         return one_or_list(training_generator.evaluate_generator(
             self, generator, steps, callbacks, max_queue_size, workers, use_multiprocessing,
             verbose))
 
+    @legacy_interface('generator_methods', method=True)
     def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
-                          workers=1, use_multiprocessing=False, verbose=0, **kwargs):
+                          workers=1, use_multiprocessing=False, verbose=0):
         """Outputs for batches from a generator or a `Sequence` yielding x, (x, y) or
         (x, y, sample_weight), concatenated as NumPy arrays (see fit_generator)."""
-        steps, workers, use_multiprocessing, max_queue_size = \
-            training_generator.legacy_generator_kwargs(
-                kwargs, generator, 'predict_generator', steps=steps, workers=workers,
-                use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         return one_or_list(training_generator.predict_generator(
             self, generator, steps, callbacks, max_queue_size, workers, use_multiprocessing,
             verbose))

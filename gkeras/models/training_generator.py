@@ -2,11 +2,10 @@
 
 Batches are read ahead by the enqueuers of gkeras.utils.data_utils, standardized as they arrive
 (an error names the step and epoch of the bad batch), and a Sequential model that is built from
-data builds on the first one. The Keras 1 argument names of the generator methods are renamed
-here as Keras 2.2 does.
+data builds on the first one. (The Keras 1 argument names of the generator methods are renamed
+by gkeras.legacy.)
 """
 import itertools
-import warnings
 
 import numpy as np
 
@@ -14,31 +13,6 @@ from ..utils import data_utils
 from .training_arrays import prepare_validation_data, validation_from_arrays
 from .training_loops import (evaluate_batches, fit_callbacks, loop_callbacks, predict_batches,
                              progress_bar, train_epochs)
-
-_LEGACY_GENERATOR_ARGS = {'nb_epoch': 'epochs', 'nb_val_samples': 'validation_steps',
-                          'val_samples': 'steps', 'nb_worker': 'workers',
-                          'pickle_safe': 'use_multiprocessing', 'max_q_size': 'max_queue_size',
-                          'samples_per_epoch': 'steps_per_epoch'}
-
-
-def legacy_generator_kwargs(kwargs, generator, method, **current):
-    """Keras 1 argument names of the generator methods, renamed as Keras 2.2 does; returns the
-    values of `current` in order. The warning points at the caller of `method`."""
-    for old, new in _LEGACY_GENERATOR_ARGS.items():
-        if old not in kwargs:
-            continue
-        if new not in current:
-            raise TypeError(f"{method}() got an unexpected keyword argument {old!r}.")
-        value = kwargs.pop(old)
-        if old == 'samples_per_epoch' and hasattr(generator, 'batch_size'):
-            value = value // generator.batch_size
-        warnings.warn(f"Update your `{method}` call to the Keras 2 API: `{old}` is now `{new}`"
-                      + (" (a number of batches, not samples)" if 'samples' in old else "")
-                      + ".", stacklevel=3)
-        current[new] = value
-    if kwargs:
-        raise TypeError(f"{method}() got unexpected keyword argument(s) {sorted(kwargs)}.")
-    return tuple(current.values())
 
 
 def is_batch_source(data):
