@@ -196,3 +196,15 @@ def test_k_function_reads_intermediate_outputs_in_either_phase(backend, rng):
     kept = dropped != 0
     np.testing.assert_allclose(dropped[kept], 2 * hidden[kept], rtol=1e-5)
     assert (hidden[~kept] != 0).any()  # training phase really dropped some activations
+
+
+def test_k_function_refuses_updates_and_session_arguments(backend):
+    # as tf_keras 2.21 in eager mode: refused, not ignored; an empty list of updates is fine
+    model = Sequential([Dense(2, input_shape=(3,))])
+    counter = K.variable(0.0)
+    with pytest.raises(ValueError, match='`updates` are not supported'):
+        K.function([model.input], [model.output], updates=[(counter, counter + 1)])
+    with pytest.raises(ValueError, match='session keyword arguments'):
+        K.function([model.input], [model.output], fetches=[])
+    assert K.function([model.input], [model.output], updates=[], name='f')(
+        [np.ones((1, 3), 'float32')])[0].shape == (1, 2)

@@ -1130,7 +1130,19 @@ def gradients(loss, variables):
     return [Tensor(g) for g in ad.gradients(loss, list(variables))]
 
 
-def function(inputs, outputs, updates=None, **kwargs):
-    """K.function([inputs], [outputs]): a callable mapping input arrays to output arrays."""
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """K.function([inputs], [outputs]): a callable mapping input arrays to output arrays.
+
+    gkeras runs eagerly, as tf.keras 2.x does, and like it refuses `updates` (an update op is
+    applied when it is made, and could not be replayed at each call) and session arguments,
+    rather than ignore them.
+    """
+    if kwargs:
+        raise ValueError(f"K.function: session keyword arguments are not supported (gkeras runs "
+                         f"eagerly). You passed: {kwargs}")
+    if updates:
+        raise ValueError(f"K.function: `updates` are not supported (gkeras runs eagerly: update "
+                         f"a variable with K.update / K.set_value, or train with "
+                         f"model.train_on_batch). You passed: {updates}")
     from ..models.functional import GraphFunction
     return GraphFunction(inputs, outputs)
