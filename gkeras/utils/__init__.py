@@ -1,7 +1,8 @@
-"""gkeras.utils: to_categorical, normalize, Progbar, print_summary, Sequence."""
+"""gkeras.utils: to_categorical, normalize, Progbar, print_summary, plot_model, Sequence."""
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer
 from .generic_utils import func_dump, func_load
-from .layer_utils import count_params, print_summary
+from .layer_utils import count_params, get_source_inputs, print_summary
 from .np_utils import normalize, to_categorical
 from .progbar import Progbar
+from .vis_utils import model_to_dot, plot_model
 from ..layers.serialization import CustomObjectScope, custom_object_scope, get_custom_objects

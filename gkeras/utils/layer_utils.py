@@ -79,3 +79,23 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     print_fn(f'Trainable params: {trainable:,}')
     print_fn(f'Non-trainable params: {non_trainable:,}')
     print_fn('_' * line_length)
+
+
+def get_source_inputs(tensor, layer=None, node_index=None):
+    """The input tensors (of Input layers) that `tensor` is computed from, in first-reached
+    order, as Keras 2's get_source_inputs; a tensor without a history is returned as it is."""
+    if not hasattr(tensor, '_keras_history') or tensor._keras_history is None:
+        return tensor
+    if layer is None or node_index:
+        layer, node_index, _ = tensor._keras_history
+    if not layer._inbound_nodes:
+        return [tensor]
+    node = layer._inbound_nodes[node_index]
+    if not node.inbound_layers:  # an Input layer's node
+        return list(node.input_tensors)
+    sources = []
+    for x, inbound, index in zip(node.input_tensors, node.inbound_layers, node.node_indices):
+        for source in get_source_inputs(x, inbound, index):
+            if not any(source is known for known in sources):
+                sources.append(source)
+    return sources

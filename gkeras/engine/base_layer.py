@@ -1,0 +1,2 @@
+"""keras.engine.base_layer."""
+from ..layers.base import InputSpec, Layer, Node

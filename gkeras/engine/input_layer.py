@@ -1,0 +1,2 @@
+"""keras.engine.input_layer."""
+from ..layers.input_layer import Input, InputLayer

@@ -1,0 +1,2 @@
+"""keras.engine.sequential."""
+from ..models.sequential import Sequential

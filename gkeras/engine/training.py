@@ -1,0 +1,2 @@
+"""keras.engine.training."""
+from ..models.training import Model

@@ -1,0 +1,142 @@
+"""The keras.engine import paths, get_source_inputs, and plot_model / model_to_dot (pydot is not
+a dependency: a small stand-in module records what they ask pydot to draw)."""
+import types
+
+import pytest
+
+import gkeras
+from gkeras import layers
+from gkeras.models import Model, Sequential
+from gkeras.utils import get_source_inputs, vis_utils
+
+
+def test_engine_import_paths():
+    from gkeras.engine import Input, InputLayer, InputSpec, Layer, get_source_inputs as gsi
+    from gkeras.engine.base_layer import Node
+    from gkeras.engine.network import Network
+    from gkeras.engine.saving import load_model, model_from_json, save_model
+    from gkeras.engine.sequential import Sequential as EngineSequential
+    from gkeras.engine.topology import Layer as TopologyLayer
+    from gkeras.engine.training import Model as EngineModel
+    assert Layer is TopologyLayer is layers.Layer and InputSpec is layers.InputSpec
+    assert Input is layers.Input and InputLayer is layers.InputLayer
+    assert EngineModel is Model and EngineSequential is Sequential
+    assert issubclass(Model, Network) and load_model is gkeras.models.load_model
+    assert model_from_json is gkeras.models.model_from_json
+    assert save_model is gkeras.models.save_model and gsi is get_source_inputs
+    assert Node is gkeras.layers.base.Node
+
+    class Custom(TopologyLayer):  # a Keras 2 custom layer written against keras.engine
+        def call(self, x):
+            return x * 2.0
+    x = Input((3,))
+    assert Model(x, Custom()(x)).predict([[1., 2., 3.]]).tolist() == [[2., 4., 6.]]
+
+
+def test_get_source_inputs():
+    a, b = layers.Input((3,), name='a'), layers.Input((3,), name='b')
+    shared = layers.Dense(3)
+    mixed = layers.add([shared(a), shared(b), a])
+    sources = get_source_inputs(layers.Dense(2)(mixed))
+    assert len(sources) == 2 and sources[0] is a and sources[1] is b
+    assert get_source_inputs(a) == [a]
+    assert get_source_inputs(5) == 5
+
+
+class FakePydot(types.ModuleType):
+    """Records the graph: nodes (name -> label), edges, settings, written files."""
+
+    def __init__(self):
+        super().__init__('pydot')
+        record = self
+        self.written = []
+
+        class Dot:
+            def __init__(self):
+                self.nodes, self.edges, self.settings = {}, [], {}
+
+            def create(self):
+                return b''
+
+            def set(self, key, value):
+                self.settings[key] = value
+
+            def set_node_defaults(self, **kwargs):
+                self.settings['node_defaults'] = kwargs
+
+            def add_node(self, node):
+                self.nodes[node.name] = node.label
+
+            def add_edge(self, edge):
+                assert edge.src in self.nodes and edge.dst in self.nodes
+                self.edges.append((self.nodes[edge.src], self.nodes[edge.dst]))
+
+            def write(self, path, format):
+                record.written.append((path, format))
+
+        class Node:
+            def __init__(self, name, label):
+                self.name, self.label = name, label
+
+        class Edge:
+            def __init__(self, src, dst):
+                self.src, self.dst = src, dst
+
+        self.Dot, self.Node, self.Edge = Dot, Node, Edge
+
+
+@pytest.fixture
+def pydot(monkeypatch):
+    fake = FakePydot()
+    monkeypatch.setattr(vis_utils, 'pydot', fake)
+    return fake
+
+
+def test_model_to_dot_draws_the_graph(pydot):
+    x = layers.Input((4,), name='features')
+    hidden = layers.Dense(3, name='hidden')(x)
+    out = layers.concatenate([hidden, layers.Dense(2, name='side')(x)], name='joined')
+    model = Model(x, out)
+    dot = vis_utils.model_to_dot(model, rankdir='LR')
+    assert sorted(dot.nodes.values()) == ['features: InputLayer', 'hidden: Dense',
+                                          'joined: Concatenate', 'side: Dense']
+    assert sorted(dot.edges) == [('features: InputLayer', 'hidden: Dense'),
+                                 ('features: InputLayer', 'side: Dense'),
+                                 ('hidden: Dense', 'joined: Concatenate'),
+                                 ('side: Dense', 'joined: Concatenate')]
+    assert dot.settings['rankdir'] == 'LR' and dot.settings['dpi'] == 96
+    shapes = vis_utils.model_to_dot(model, show_shapes=True, show_layer_names=False)
+    assert 'Dense\n|{input:|output:}|{{(None, 4)}|{(None, 3)}}' in shapes.nodes.values()
+    assert 'Concatenate\n|{input:|output:}|{{[(None, 3), (None, 2)]}|{(None, 5)}}' in \
+        shapes.nodes.values()
+
+
+def test_plot_model_of_a_sequential_model(pydot):
+    model = Sequential([layers.Dense(3, input_shape=(2,), name='first'),
+                        layers.Dense(1, name='second')])
+    vis_utils.plot_model(model, to_file='graph.svg')
+    vis_utils.plot_model(model, to_file='graph')
+    assert pydot.written == [('graph.svg', 'svg'), ('graph', 'png')]
+    dot = vis_utils.model_to_dot(model)
+    # Keras 2.2.5 draws the InputLayer that Sequential.layers leaves out
+    assert sorted(dot.nodes.values()) == ['first: Dense', 'first_input: InputLayer',
+                                          'second: Dense']
+    assert sorted(dot.edges) == [('first: Dense', 'second: Dense'),
+                                 ('first_input: InputLayer', 'first: Dense')]
+    with pytest.raises(ValueError, match='expand_nested'):
+        vis_utils.model_to_dot(model, expand_nested=True)
+    with pytest.raises(ValueError, match='no graph yet'):
+        vis_utils.model_to_dot(Sequential([layers.Dense(2)]))
+
+
+def test_wrapped_layers_are_labelled_with_their_inner_layer(pydot):
+    x = layers.Input((5, 3))
+    model = Model(x, layers.TimeDistributed(layers.Dense(2, name='inner'), name='td')(x))
+    assert 'td(inner): TimeDistributed(Dense)' in vis_utils.model_to_dot(model).nodes.values()
+
+
+def test_without_pydot_the_error_is_keras(monkeypatch):
+    monkeypatch.setattr(vis_utils, 'pydot', None)
+    model = Sequential([layers.Dense(1, input_shape=(2,))])
+    with pytest.raises(ImportError, match='Failed to import `pydot`'):
+        vis_utils.plot_model(model)
