@@ -4,6 +4,6 @@ __version__ = '0.1.0'
 from . import backend
 from . import activations, constraints, initializers, losses, metrics, optimizers, regularizers
 from . import callbacks, layers, models, utils
-from . import engine, preprocessing
+from . import engine, preprocessing, wrappers
 from .layers import Input
 from .models import Model, Sequential

@@ -1,0 +1,2 @@
+"""gkeras.wrappers: scikit-learn style estimators around gkeras models."""
+from . import scikit_learn
