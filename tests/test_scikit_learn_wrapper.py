@@ -119,3 +119,17 @@ def test_score_needs_accuracy(rng):
         clf.score(x, y)
     with pytest.raises(ValueError, match='Invalid shape for y'):
         clf.fit(x, np.zeros((30, 1, 2)))
+
+
+def test_with_scikit_learn_itself(rng):
+    # scikit-learn is not a dependency: this runs where it happens to be installed
+    sklearn_model_selection = pytest.importorskip('sklearn.model_selection')
+    from sklearn.base import clone, is_classifier, is_regressor
+    x, y = data(rng, n=24)
+    clf = KerasClassifier(classifier_model, epochs=1, batch_size=8, verbose=0)
+    scores = sklearn_model_selection.cross_val_score(clf, x, y, cv=2)
+    assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
+    search = sklearn_model_selection.GridSearchCV(clf, {'hidden': [2, 3]}, cv=2).fit(x, y)
+    assert search.best_params_['hidden'] in (2, 3)
+    assert is_classifier(clf) and is_regressor(KerasRegressor(classifier_model))
+    assert clone(clf).get_params() == clf.get_params()

@@ -82,8 +82,26 @@ class BaseWrapper:
         return res
 
 
+def _tags(estimator, kind):
+    """scikit-learn >= 1.6's estimator tags (its own classes; imported only when it asks)."""
+    from sklearn.base import BaseEstimator
+    from sklearn.utils import ClassifierTags, RegressorTags
+    tags = BaseEstimator.__sklearn_tags__(estimator)
+    tags.estimator_type = kind
+    if kind == 'classifier':
+        tags.classifier_tags = ClassifierTags()
+    else:
+        tags.regressor_tags = RegressorTags()
+    tags.target_tags.required = True
+    return tags
+
+
 class KerasClassifier(BaseWrapper):
     """A scikit-learn classifier: labels of any sortable kind, mapped to 0..n-1 for the model."""
+    _estimator_type = 'classifier'  # what scikit-learn < 1.6 reads
+
+    def __sklearn_tags__(self):
+        return _tags(self, 'classifier')
 
     def fit(self, x, y, sample_weight=None, **kwargs):
         y = np.array(y)
@@ -131,6 +149,10 @@ class KerasClassifier(BaseWrapper):
 
 class KerasRegressor(BaseWrapper):
     """A scikit-learn regressor."""
+    _estimator_type = 'regressor'
+
+    def __sklearn_tags__(self):
+        return _tags(self, 'regressor')
 
     def predict(self, x, **kwargs):
         """Predictions, without a last axis of size 1."""
