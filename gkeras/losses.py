@@ -9,6 +9,7 @@ import math
 from . import backend as K
 from .backend import autodiff as ad
 from .backend import selection
+from .backend.symbolic import symbolic_aware
 from .registry import deserialize_function, get_keras_object, serialize_function
 
 
@@ -121,6 +122,14 @@ def cosine_proximity(y_true, y_pred, axis=-1):
     y_pred = K.l2_normalize(y_pred, axis=axis)
     return -K.sum(y_true * y_pred, axis=axis)
 
+
+# Loss functions also take a model's symbolic tensors (`mse(inputs, outputs)`, for add_loss).
+for _name in ('mean_squared_error', 'mean_absolute_error', 'mean_absolute_percentage_error',
+              'mean_squared_logarithmic_error', 'squared_hinge', 'hinge', 'categorical_hinge',
+              'logcosh', 'categorical_crossentropy', 'sparse_categorical_crossentropy',
+              'binary_crossentropy', 'kullback_leibler_divergence', 'poisson', 'cosine_proximity'):
+    globals()[_name] = symbolic_aware(globals()[_name])
+del _name
 
 # Aliases, as Keras 2 and tf.keras 2.x spell them.
 mse = MSE = mean_squared_error

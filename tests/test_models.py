@@ -155,8 +155,8 @@ def test_calling_layer_on_incompatible_tensor(backend):
         layer = Dense(3)
         layer(Input(shape=(4,)))
         layer(Input(shape=(5,)))
-    with pytest.raises(TypeError, match='Lambda'):
-        Input(shape=(2,)) + 1
+    # operators on symbolic tensors record a node (tests/test_add_loss.py) instead of raising
+    assert (Input(shape=(2,)) + 1).shape == (None, 2)
 
 
 def test_model_get_set_weights_layer_order(backend):

@@ -14,6 +14,7 @@ from . import config
 from . import selection
 from .autodiff import Tensor, Variable, as_tensor, raw
 from .config import epsilon, floatx, learning_phase
+from .symbolic import symbolic_aware as _symbolic_aware
 
 __all__ = [
     # session and naming
@@ -207,8 +208,10 @@ def _draw_dtype(dtype):
 
 
 def _float_draw(draw, shape, dtype):
-    """Draw floats in `dtype` (see _draw_dtype)."""
-    return draw(tuple(shape), dtype=_draw_dtype(dtype)).astype(dtype, copy=False)
+    """Draw floats in `dtype` (see _draw_dtype); `shape` may hold 0-d tensors, as Keras 2's
+    VAE passes (K.shape(z_mean)[0], latent_dim)."""
+    shape = tuple(int(d) for d in shape)
+    return draw(shape, dtype=_draw_dtype(dtype)).astype(dtype, copy=False)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -1146,3 +1149,18 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
                          f"model.train_on_batch). You passed: {updates}")
     from ..models.functional import GraphFunction
     return GraphFunction(inputs, outputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Symbolic inputs: the functions also take a model's symbolic tensors (see symbolic.py), except
+# those that inspect a symbolic tensor themselves or make no sense on one.
+
+_NOT_SYMBOLIC = {'backend', 'get_uid', 'reset_uids', 'clear_session', 'variable', 'constant',
+                 'is_tensor', 'is_keras_tensor', 'int_shape', 'ndim', 'dtype', 'count_params',
+                 'is_sparse', 'eval', 'get_value', 'batch_get_value', 'set_value',
+                 'batch_set_value', 'print_tensor', 'update', 'update_add', 'update_sub',
+                 'moving_average_update', 'gradients', 'function'}
+for _name in __all__:
+    if _name not in _NOT_SYMBOLIC:
+        globals()[_name] = _symbolic_aware(globals()[_name])
+del _name

@@ -5,6 +5,7 @@ data (arrays or Tensors) runs it eagerly.
 """
 import contextlib
 import inspect
+import operator
 import re
 import threading
 
@@ -83,13 +84,27 @@ class KerasTensor:
     def __hash__(self):
         return id(self)
 
-    def _no_ops(self, *args):
-        raise TypeError(
-            f"{self!r} is a symbolic tensor of a model graph; arithmetic on it needs a layer. "
-            "Wrap the computation in a Lambda layer or use a merge layer (Add, Multiply, ...).")
+    # Operators record a node of an internal layer, as backend functions on symbolic tensors do
+    # (symbolic_ops.py); comparisons keep Python's identity semantics (tensors are dict keys).
+    def __add__(self, other): return _apply(operator.add, self, other)
+    def __radd__(self, other): return _apply(operator.add, other, self)
+    def __sub__(self, other): return _apply(operator.sub, self, other)
+    def __rsub__(self, other): return _apply(operator.sub, other, self)
+    def __mul__(self, other): return _apply(operator.mul, self, other)
+    def __rmul__(self, other): return _apply(operator.mul, other, self)
+    def __truediv__(self, other): return _apply(operator.truediv, self, other)
+    def __rtruediv__(self, other): return _apply(operator.truediv, other, self)
+    def __pow__(self, other): return _apply(operator.pow, self, other)
+    def __rpow__(self, other): return _apply(operator.pow, other, self)
+    def __matmul__(self, other): return _apply(operator.matmul, self, other)
+    def __rmatmul__(self, other): return _apply(operator.matmul, other, self)
+    def __neg__(self): return _apply(operator.neg, self)
+    def __abs__(self): return _apply(operator.abs, self)
+    def __getitem__(self, index): return _apply(operator.getitem, self, index)
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _no_ops
-    __truediv__ = __rtruediv__ = __matmul__ = __neg__ = __pow__ = __getitem__ = _no_ops
+
+def _apply(function, *args):
+    return symbolic_ops.apply_symbolic(function, args, {})
 
 
 def is_symbolic(x):
@@ -172,7 +187,8 @@ _collector = _LossCollector()
 
 @contextlib.contextmanager
 def collect_activity_losses():
-    """Gather the activity-regularization losses of the layers run inside the block."""
+    """Gather the losses of the forward passes run inside the block: activity regularization,
+    `add_loss` in a layer's call() and a model's symbolic added losses."""
     previous = _collector.active
     _collector.active = []
     try:
@@ -251,6 +267,8 @@ class Layer:
         self._inbound_nodes = []
         self._outbound_nodes = []
         self._activity_losses = []
+        self._added_losses = []
+        self._calling = False
         self.activity_regularizer = None
 
     # ------------------------------------------------------------------ weights
@@ -317,10 +335,37 @@ class Layer:
 
     @property
     def losses(self):
-        """Weight-regularization losses (computed from the current weights) and activity losses."""
+        """Weight-regularization losses (computed from the current weights), then the activity
+        losses and the `add_loss` losses of the latest call."""
         out = [w.regularizer(w) for w in self._trainable_weights + self._non_trainable_weights
                if w.regularizer is not None]
-        return out + list(self._activity_losses)
+        return out + list(self._activity_losses) + list(self._added_losses)
+
+    def add_loss(self, losses, inputs=None):
+        """Add loss tensors computed in call() to the training loss of this forward pass.
+
+        Each call of the layer starts a new list (`losses` shows the latest call's); while a
+        model trains or evaluates, every loss added in its forward pass joins the total loss.
+        A loss with one value per sample is summed for the gradient and averaged for the logs,
+        as tf.keras 2.x does. `inputs` (Keras 2's conditional losses) changes nothing: a loss
+        added in a forward pass belongs to that pass. Models also take symbolic tensors
+        (Network.add_loss).
+        """
+        for loss in _to_list(losses):
+            if loss is None:
+                continue
+            if isinstance(loss, KerasTensor):
+                raise ValueError(f"Layer {self.name!r}: add_loss of a symbolic tensor ({loss!r}) "
+                                 "is for models (`model.add_loss(tensor)`); in a layer, add the "
+                                 "loss computed in call() from its inputs.")
+            if not getattr(self, '_calling', False):
+                raise ValueError(f"Layer {self.name!r}: add_loss of a value works inside "
+                                 "call(), where it joins the loss of that forward pass; "
+                                 f"received {type(loss).__name__} outside call().")
+            tensor = loss if isinstance(loss, ad.Tensor) else ad.as_tensor(loss, K.floatx())
+            self._added_losses.append(tensor)
+            if _collector.active is not None:
+                _collector.active.append(tensor)
 
     # ------------------------------------------------------------------ build / call
     def build(self, input_shape):
@@ -377,7 +422,12 @@ class Layer:
         if 'mask' in args and mask is not None:
             kwargs['mask'] = mask
         inputs_value = listed if isinstance(inputs, (list, tuple)) else listed[0]
-        outputs = self.call(inputs_value, **kwargs)
+        self._added_losses = []
+        self._calling = True
+        try:
+            outputs = self.call(inputs_value, **kwargs)
+        finally:
+            self._calling = False
         output_mask = self.compute_mask(inputs_value, mask)
         out_list = _to_list(outputs)
         for out, m in zip(out_list, _to_list(output_mask) if output_mask is not None
@@ -503,3 +553,8 @@ class Layer:
 
 def _shapes_text(weights):
     return str([tuple(np.shape(w)) for w in weights])[:200]
+
+
+# Registers the handler that lets backend and loss functions take KerasTensors; imported last
+# because it subclasses Layer.
+from . import symbolic_ops  # noqa: E402

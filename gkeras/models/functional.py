@@ -6,7 +6,8 @@ import numpy as np
 from .. import backend as K
 from ..backend import autodiff as ad
 from ..backend import config as backend_config
-from ..layers.base import KerasTensor, Layer, Node, _to_list, _unpack, normalize_shape
+from ..layers import symbolic_ops
+from ..layers.base import KerasTensor, Layer, Node, _collector, _to_list, _unpack, normalize_shape
 from ..layers.input_layer import InputLayer
 from ..legacy import convert_arguments
 
@@ -27,6 +28,9 @@ class Network(Layer):
         self.outputs = []
         self._layers = []
         self._nodes_by_depth = {}
+        self._symbolic_losses = []
+        self._loss_nodes = []
+        self._latest_values = {}
         self.stop_training = False
         if inputs is not None or outputs is not None:
             self._init_graph_network(inputs, outputs)
@@ -116,7 +120,9 @@ class Network(Layer):
         layers = []
         for depth in sorted(layers_by_depth, reverse=True):
             layers.extend(layer for _, layer in sorted(layers_by_depth[depth], key=lambda t: t[0]))
-        self._layers = layers
+        # backend functions applied to symbolic tensors run as nodes but are no layers of the
+        # model (Keras 2.2 had none there either): `layers`, weights and files leave them out
+        self._layers = [layer for layer in layers if not symbolic_ops.is_symbolic_op(layer)]
         self._network_nodes = {id(n) for n in ordered_nodes}
         names = [layer.name for layer in layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -164,7 +170,55 @@ class Network(Layer):
 
     @property
     def losses(self):
-        return [loss for layer in self.layers for loss in layer.losses]
+        """The layers' losses (see Layer.losses), then the symbolic tensors given to add_loss."""
+        return [loss for layer in self.layers for loss in layer.losses] + self._symbolic_losses
+
+    def add_loss(self, losses, inputs=None):
+        """Add losses: symbolic tensors computed from the model's inputs (by layers, backend
+        functions, loss functions or operators), which the model computes in the same forward
+        pass as its outputs whenever it trains or evaluates; inside call(), values as
+        Layer.add_loss. A symbolic added loss is not part of the model's config, so a model
+        saved and loaded again has its weights but not this loss (as in Keras 2.2)."""
+        listed = _to_list(losses)
+        values = [loss for loss in listed if loss is not None and not isinstance(loss, KerasTensor)]
+        if values:
+            super().add_loss(values, inputs)
+        for tensor in listed:
+            if isinstance(tensor, KerasTensor):
+                self._loss_nodes.extend(self._nodes_computing(tensor))
+                self._symbolic_losses.append(tensor)
+
+    def _nodes_computing(self, tensor):
+        """The nodes, in running order, that compute `tensor` from what the model's graph
+        computes: backend functions, and calls of the model's layers (also of layers inside
+        its nested models, as z_mean inside the VAE's encoder) on tensors of this model."""
+        if not self.outputs:
+            raise ValueError(f"Model {self.name!r} has no graph yet; build it before add_loss.")
+        known = set(self._network_nodes) | {id(node) for node in self._loss_nodes}
+        ordered = []
+
+        def visit(x):
+            layer, node_index, _ = x._keras_history
+            node = layer._inbound_nodes[node_index]
+            if id(node) in known:
+                return
+            if not node.inbound_layers:
+                raise ValueError(f"Model {self.name!r}: add_loss was given {tensor!r}, which is "
+                                 f"computed from {layer.name!r}, not an input of this model "
+                                 f"(its inputs are {self.input_names}).")
+            if not symbolic_ops.is_symbolic_op(layer) and not self._contains_layer(layer):
+                raise ValueError(f"Model {self.name!r}: add_loss was given {tensor!r}, which "
+                                 f"needs layer {layer.name!r}, not a layer of this model.")
+            known.add(id(node))
+            for x_in in node.input_tensors:
+                visit(x_in)
+            ordered.append(node)
+        visit(tensor)
+        return ordered
+
+    def _contains_layer(self, layer):
+        return any(inner is layer or (isinstance(inner, Network) and inner._contains_layer(layer))
+                   for inner in self.layers)
 
     @property
     def state_updates(self):
@@ -223,14 +277,34 @@ class Network(Layer):
             if mask is not None:
                 tensor._keras_mask = mask
             values[id(symbol)] = tensor
-        for node in self._execution_order:
-            if not node.inbound_layers:
-                continue
-            ins = [values[id(x)] for x in node.input_tensors]
-            outs = node.outbound_layer._call_eager(_unpack(ins), training=training, **node.arguments)
-            for symbol, out in zip(node.output_tensors, _to_list(outs)):
-                values[id(symbol)] = out
+        # The added losses are computed only where they are collected (training, evaluation),
+        # from this run's values: a random layer gives the loss and the outputs the same draw.
+        # A nested model called on its own inputs computed its inner tensors for this run too
+        # (the VAE's z_mean inside its encoder), so an added loss on them reuses those values.
+        collecting = _collector.active is not None
+        with symbolic_ops.running_graph(values):
+            for node in self._execution_order:
+                if node.inbound_layers:
+                    self._run_node(node, values, training)
+                    layer = node.outbound_layer
+                    if collecting and isinstance(layer, Network) and \
+                            [id(x) for x in node.input_tensors] == [id(x) for x in layer.inputs]:
+                        for key, value in layer._latest_values.items():
+                            values.setdefault(key, value)
+            if collecting and self._symbolic_losses:
+                for node in self._loss_nodes:
+                    if not all(id(x) in values for x in node.output_tensors):
+                        self._run_node(node, values, training)
+                _collector.active.extend(values[id(x)] for x in self._symbolic_losses)
+        self._latest_values = values if collecting else {}
         return [values[id(x)] for x in self.outputs]
+
+    @staticmethod
+    def _run_node(node, values, training):
+        ins = [values[id(x)] for x in node.input_tensors]
+        outs = node.outbound_layer._call_eager(_unpack(ins), training=training, **node.arguments)
+        for symbol, out in zip(node.output_tensors, _to_list(outs)):
+            values[id(symbol)] = out
 
     def __call__(self, inputs, **kwargs):
         if not self.inputs:
@@ -239,6 +313,13 @@ class Network(Layer):
 
     def get_config(self):
         from .saving import network_config
+        ops = [node.outbound_layer.name for node in getattr(self, '_execution_order', [])
+               if symbolic_ops.is_symbolic_op(node.outbound_layer)]
+        if ops:
+            raise ValueError(f"Model {self.name!r} applies backend functions or operators to "
+                             f"symbolic tensors between its inputs and outputs ({ops}); such "
+                             "a model has no config (its weights save with save_weights). Use "
+                             "Lambda layers for a model that must be serialized.")
         return network_config(self)
 
     @classmethod

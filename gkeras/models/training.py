@@ -23,8 +23,8 @@ from .functional import Network
 from .training_generator import check_generator_arguments, is_batch_source, stop_all
 from .training_utils import (apply_class_weights, as_array_list, batch_values, cast_array,
                              check_array_lengths, check_shape, fit_batch_size, fn_name,
-                             loss_weights_per_output, losses_per_output, metric_function,
-                             metrics_per_output, one_or_list, reduce_loss,
+                             loss_weights_per_output, losses_per_output, may_add_losses,
+                             metric_function, metrics_per_output, one_or_list, reduce_loss,
                              sample_weight_modes_per_output, scalars, standardize_sample_weights,
                              standardize_target, weighted_sums)
 
@@ -76,12 +76,14 @@ class Model(Network):
         self._ensure_graph()
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        if loss is None and not self.losses:
+        added_losses = bool(self.losses) or may_add_losses(self)
+        if loss is None and not added_losses:
             raise ValueError("compile() needs a `loss`: a name such as 'mse' or "
                              "'categorical_crossentropy', a function, or a list/dict with "
-                             "one per output.")
+                             "one per output; or losses added with `model.add_loss` (or "
+                             "`self.add_loss` in a layer's call()).")
         self.loss_functions = losses_per_output(loss, self.output_names)
-        if all(fn is None for fn in self.loss_functions) and not self.losses:
+        if all(fn is None for fn in self.loss_functions) and not added_losses:
             raise ValueError("The model cannot be compiled because it has no loss to optimize.")
         self._fed_outputs = [i for i, fn in enumerate(self.loss_functions) if fn is not None]
         self._fed_output_names = [self.output_names[i] for i in self._fed_outputs]
@@ -181,6 +183,10 @@ class Model(Network):
             total = term if total is None else total + term
         for extra in extra_losses:
             total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(f"Model {self.name!r} has no loss to optimize: it was compiled "
+                             "without a loss, and no layer added one with add_loss in this "
+                             "forward pass.")
         return total, per_output
 
     def _metric_values(self, outputs, ys, sample_weights):
@@ -245,7 +251,9 @@ class Model(Network):
         return self._step_logs(total, per_output, outputs, ys, sws)
 
     def _step_logs(self, total, per_output, outputs, ys, sws):
-        values = [total.data]
+        # a per-sample added loss leaves one total per sample (its gradient is their sum);
+        # tf.keras logs their mean
+        values = [total.data if total.ndim == 0 else K.mean(total).data]
         if len(self.outputs) > 1:
             values += [v.data for v in per_output]
         return values + self._metric_values(outputs, ys, sws)

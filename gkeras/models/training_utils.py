@@ -60,6 +60,19 @@ def losses_per_output(loss, names):
     return [losses_module.get(v) if v is not None else None for v in values]
 
 
+def may_add_losses(layer):
+    """Whether `layer`, or a layer of it, is a user's layer with a method that calls add_loss:
+    it adds its losses when it runs, so its model may compile without a loss before then."""
+    for cls in type(layer).__mro__:
+        if cls.__module__.startswith('gkeras.'):
+            continue
+        for value in vars(cls).values():
+            code = getattr(value, '__code__', None)
+            if code is not None and 'add_loss' in code.co_names:
+                return True
+    return any(may_add_losses(inner) for inner in getattr(layer, 'layers', []))
+
+
 def loss_weights_per_output(loss_weights, names):
     """One float per output from None (all 1), a list or a dict by output name (missing: 1)."""
     if loss_weights is None:

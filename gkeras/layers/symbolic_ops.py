@@ -1,0 +1,165 @@
+"""Backend functions, loss functions and Python operators applied to symbolic tensors.
+
+`K.square(z_mean)`, `mse(inputs, outputs)` or `1 + z_log_var` on a model's KerasTensors records a
+node of an internal layer, SymbolicOp (tf.keras 2.x's TFOpLambda), and returns its output
+KerasTensor. Such tensors feed `Model.add_loss`, further backend functions, layers and model
+outputs; a model runs the node like any layer call, but never lists the layer in `layers`, in
+get_config or in files (Keras 2.2.5 had no layer there either).
+
+Called inside a layer's `call()` while a model runs, on KerasTensors that run has already
+computed (Keras 2.0's VAE closes over `z_mean` in a loss layer), the function takes their values
+from this forward pass and runs eagerly.
+"""
+import contextlib
+import threading
+
+import numpy as np
+
+from .. import backend as K
+from ..backend import autodiff as ad
+from ..backend import symbolic as backend_symbolic
+from ..backend import selection
+from .base import KerasTensor, Layer, _to_list
+
+
+class _Slot:
+    """Where the index-th symbolic input goes in a recorded call's arguments."""
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _substitute(value, replace):
+    """`value` with each symbolic tensor (also inside a list / tuple) replaced by replace(x)."""
+    if isinstance(value, KerasTensor):
+        return replace(value)
+    if type(value) in (list, tuple):
+        return type(value)(_substitute(item, replace) for item in value)
+    return value
+
+
+def _fill(value, tensors):
+    if isinstance(value, _Slot):
+        return tensors[value.index]
+    if type(value) in (list, tuple):
+        return type(value)(_fill(item, tensors) for item in value)
+    return value
+
+
+def _display_name(function):
+    return getattr(function, '__name__', None) or type(function).__name__
+
+
+class SymbolicOp(Layer):
+    """One call of a function on symbolic tensors, as a layer: its inputs are the call's
+    KerasTensors, every other argument is kept as given."""
+
+    def __init__(self, function, args, kwargs):
+        prefix = 'k.' + _display_name(function)
+        super().__init__(name=f'{prefix}_{K.get_uid(prefix)}')
+        self.function = function
+        self.symbols = []
+        positions = {}
+
+        def slot(x):
+            if id(x) not in positions:
+                positions[id(x)] = len(self.symbols)
+                self.symbols.append(x)
+            return _Slot(positions[id(x)])
+        self._args = _substitute(tuple(args), slot)
+        self._kwargs = {key: _substitute(value, slot) for key, value in kwargs.items()}
+        self._output_shape, self.dtype = self._infer_output()
+        self.built = True
+
+    def call(self, inputs):
+        tensors = _to_list(inputs)
+        return self.function(*_fill(self._args, tensors), **_fill(self._kwargs, tensors))
+
+    def compute_output_shape(self, input_shape):
+        return self._output_shape
+
+    def _infer_output(self):
+        """(shape, dtype) of the output, from running the function on zeros: twice, with every
+        unknown dimension 2 and then 3; an output dimension that differs is unknown."""
+        backend = selection.active()
+        results = []
+        for size in (2, 3):
+            zeros = [ad.Tensor(backend.xp.zeros(tuple(size if d is None else d for d in x.shape),
+                                                dtype=x.dtype)) for x in self.symbols]
+            try:
+                with ad.no_grad(), np.errstate(all='ignore'):
+                    out = self.call(zeros)
+            except Exception as error:
+                raise ValueError(
+                    f"{_display_name(self.function)} cannot be applied to symbolic tensors of "
+                    f"shapes {[x.shape for x in self.symbols]}: {error}") from error
+            if not isinstance(out, ad.Tensor):
+                raise ValueError(
+                    f"{_display_name(self.function)} on symbolic tensors must return one tensor; "
+                    f"it returned {type(out).__name__}. Wrap the computation in a Lambda layer.")
+            results.append(out)
+        first, second = (tuple(out.shape) for out in results)
+        if len(first) != len(second):
+            raise ValueError(f"{_display_name(self.function)} on symbolic tensors of shapes "
+                             f"{[x.shape for x in self.symbols]}: the rank of the result depends "
+                             "on the batch size; wrap the computation in a Lambda layer.")
+        shape = tuple(a if a == b else None for a, b in zip(first, second))
+        return shape, str(np.dtype(results[0].dtype))
+
+    def get_config(self):
+        raise ValueError(f"{self.name!r} is {_display_name(self.function)} applied to symbolic "
+                         "tensors; it has no config. Use a Lambda layer for a model that must "
+                         "be serialized.")
+
+
+def is_symbolic_op(layer):
+    return isinstance(layer, SymbolicOp)
+
+
+# ------------------------------------------------------------------ values of running graphs
+
+class _RunningGraphs(threading.local):
+    def __init__(self):
+        self.values = []
+
+
+_running = _RunningGraphs()
+
+
+@contextlib.contextmanager
+def running_graph(values):
+    """Within the block, symbolic tensors found in `values` (id -> Tensor, filled in as a model
+    runs) stand for those Tensors when a backend function meets them."""
+    _running.values.append(values)
+    try:
+        yield
+    finally:
+        _running.values.pop()
+
+
+def _current_value(x):
+    for values in reversed(_running.values):
+        if id(x) in values:
+            return values[id(x)]
+    return None
+
+
+def apply_symbolic(function, args, kwargs):
+    """function(*args, **kwargs) where some arguments are KerasTensors: eagerly on the values
+    of a running model when it has computed them all, else recorded as a SymbolicOp node."""
+    symbols = []
+    _substitute((args, kwargs), lambda x: symbols.append(x) or x)
+    found = [_current_value(x) for x in symbols]
+    if any(value is not None for value in found):
+        missing = [x for x, value in zip(symbols, found) if value is None]
+        if missing:
+            raise ValueError(f"{_display_name(function)} was called, while a model runs, on "
+                             f"symbolic tensors it has not computed: {missing}.")
+        return function(*_substitute(args, _current_value),
+                        **{key: _substitute(value, _current_value)
+                           for key, value in kwargs.items()})
+    op = SymbolicOp(function, args, kwargs)
+    return op(op.symbols if len(op.symbols) > 1 else op.symbols[0])
+
+
+backend_symbolic.register_symbolic_handler((KerasTensor,), apply_symbolic)
