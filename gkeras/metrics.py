@@ -1,14 +1,22 @@
-"""Keras 2 metric functions: `fn(y_true, y_pred)` -> one value per sample, with no gradient.
+"""Keras 2 metric functions: `fn(y_true, y_pred)` -> one value per sample.
 
-Accuracies follow tf.keras 2.x (per-sample values, ties in top-k counted as hits); every loss is
-also a metric under its loss names, except that the cosine metrics are the (positive) similarity,
-as tf.keras 2.x reports them.
+Accuracies follow tf.keras 2.x (per-sample values, ties in top-k counted as hits) and have no
+gradient; every loss is also a metric under its loss names (the same function, differentiable),
+except that the cosine metrics are the (positive) similarity, as tf.keras 2.x reports them.
 """
 from . import backend as K
 from . import losses
 from .backend import autodiff as ad
 from .backend import selection
 from .registry import deserialize_function, get_keras_object, serialize_function
+# The losses are metrics as they are (Keras 2 imports them into its metrics module): the
+# training loop computes metrics without a tape, and a loss written with them (Keras 2.0's
+# variational autoencoder: metrics.binary_crossentropy) gets its gradient.
+from .losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge,
+                     kullback_leibler_divergence, logcosh, mean_absolute_error,
+                     mean_absolute_percentage_error, mean_squared_error,
+                     mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
+                     squared_hinge)
 
 
 def _xp():
@@ -87,31 +95,6 @@ def cosine_proximity(y_true, y_pred, axis=-1):
     """Cosine similarity along `axis`, +1 for the same direction (tf.keras' metric sign)."""
     return -losses.cosine_proximity(y_true, y_pred, axis=axis)
 
-
-def _no_gradient(loss):
-    """The loss `loss` as a metric: same values, no tape."""
-    def metric(y_true, y_pred, **kwargs):
-        with ad.no_grad():
-            return loss(y_true, y_pred, **kwargs)
-    metric.__name__ = loss.__name__
-    metric.__doc__ = loss.__doc__
-    return metric
-
-
-mean_squared_error = _no_gradient(losses.mean_squared_error)
-mean_absolute_error = _no_gradient(losses.mean_absolute_error)
-mean_absolute_percentage_error = _no_gradient(losses.mean_absolute_percentage_error)
-mean_squared_logarithmic_error = _no_gradient(losses.mean_squared_logarithmic_error)
-squared_hinge = _no_gradient(losses.squared_hinge)
-hinge = _no_gradient(losses.hinge)
-categorical_hinge = _no_gradient(losses.categorical_hinge)
-logcosh = _no_gradient(losses.logcosh)
-categorical_crossentropy = _no_gradient(losses.categorical_crossentropy)
-sparse_categorical_crossentropy = _no_gradient(losses.sparse_categorical_crossentropy)
-binary_crossentropy = _no_gradient(losses.binary_crossentropy)
-kullback_leibler_divergence = _no_gradient(losses.kullback_leibler_divergence)
-poisson = _no_gradient(losses.poisson)
-cosine_proximity = _no_gradient(cosine_proximity)
 
 acc = ACC = accuracy
 mse = MSE = mean_squared_error

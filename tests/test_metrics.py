@@ -7,10 +7,10 @@ from gkeras import losses, metrics
 from gkeras.backend import autodiff as ad
 
 
-def _value(backend, fn, y_true, y_pred, **kwargs):
+def _value(backend, fn, y_true, y_pred, gradient=False, **kwargs):
     out = fn(backend.asarray(y_true), ad.Variable(backend.asarray(y_pred)), **kwargs)
     assert isinstance(out, ad.Tensor)
-    assert not out.requires_grad
+    assert out.requires_grad == gradient
     return backend.to_numpy(ad.raw(out))
 
 
@@ -95,10 +95,14 @@ def test_per_sample_shape_for_sequences(backend, rng):
                                   'squared_hinge', 'categorical_hinge', 'logcosh',
                                   'categorical_crossentropy', 'binary_crossentropy', 'kld',
                                   'poisson'])
-def test_losses_are_metrics_without_gradient(backend, rng, name):
+def test_losses_are_metrics(backend, rng, name):
+    # the same functions, as Keras 2 imports them into its metrics module: a loss written with
+    # metrics.binary_crossentropy (Keras 2.0's variational autoencoder) has its gradient; the
+    # training loop computes metrics without a tape
     y_true = rng.uniform(0.1, 1, (4, 3)).astype(np.float32)
     y_pred = rng.uniform(0.1, 1, (4, 3)).astype(np.float32)
-    got = _value(backend, metrics.get(name), y_true, y_pred)
+    assert metrics.get(name) is losses.get(name)
+    got = _value(backend, metrics.get(name), y_true, y_pred, gradient=True)
     loss = losses.get(name)(backend.asarray(y_true), ad.constant(backend.asarray(y_pred)))
     np.testing.assert_array_equal(got, backend.to_numpy(ad.raw(loss)))
     assert metrics.serialize(metrics.get(name)) == losses.serialize(losses.get(name))
@@ -106,13 +110,14 @@ def test_losses_are_metrics_without_gradient(backend, rng, name):
 
 def test_mean_squared_error_metric_value(backend, rng):
     y_true, y_pred = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 4, 3))
-    np.testing.assert_allclose(_value(backend, metrics.mse, y_true, y_pred),
+    np.testing.assert_allclose(_value(backend, metrics.mse, y_true, y_pred, gradient=True),
                                ((y_true - y_pred) ** 2).mean(-1), rtol=1e-12)
 
 
 def test_sparse_categorical_crossentropy_metric(backend):
     probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
-    got = _value(backend, metrics.get('sparse_categorical_crossentropy'), np.array([0, 1]), probs)
+    got = _value(backend, metrics.get('sparse_categorical_crossentropy'), np.array([0, 1]), probs,
+                 gradient=True)
     np.testing.assert_allclose(got, -np.log([0.7, 0.1]), rtol=1e-5)
 
 
@@ -122,8 +127,8 @@ def test_cosine_metric_is_the_similarity(backend, rng, name):
     y_true, y_pred = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     norms = np.linalg.norm(y_true, axis=-1) * np.linalg.norm(y_pred, axis=-1)
     expected = (y_true * y_pred).sum(-1) / norms
-    np.testing.assert_allclose(_value(backend, metrics.get(name), y_true, y_pred), expected,
-                               rtol=1e-10)
+    np.testing.assert_allclose(_value(backend, metrics.get(name), y_true, y_pred, gradient=True),
+                               expected, rtol=1e-10)
 
 
 def test_accuracy_results_are_floatx(backend):
@@ -167,3 +172,14 @@ def test_unknown_name_lists_the_known_ones():
         assert known in message
     with pytest.raises(ValueError, match='metric'):
         metrics.get(None)
+
+
+def test_a_loss_written_with_metric_functions_has_its_gradient(backend, rng):
+    # Keras 2.0's variational autoencoder: self.add_loss(K.mean(metrics.binary_crossentropy(x, y)))
+    y = rng.uniform(0.05, 0.95, (3, 4))
+    w = ad.Variable(backend.asarray(rng.normal(size=(3, 4))))
+    (grad,) = ad.gradients(K.mean(metrics.binary_crossentropy(backend.asarray(y),
+                                                              K.sigmoid(w))), [w])
+    p = 1 / (1 + np.exp(-backend.to_numpy(w.data)))
+    # d mean(bce)/dw = (p - y) / (rows * columns) for a sigmoid output (eps terms aside)
+    np.testing.assert_allclose(backend.to_numpy(grad), (p - y) / 12, rtol=1e-5, atol=1e-8)
