@@ -1,2 +1,3 @@
-"""gkeras.preprocessing: Keras 2's data preparation utilities (sequence, text)."""
+"""gkeras.preprocessing: Keras 2's data preparation utilities (image, sequence, text)."""
+from . import image
 from . import sequence, text
