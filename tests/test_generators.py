@@ -369,3 +369,26 @@ def test_errors_inside_a_sequence_reach_the_caller(backend, rng):
     for workers in (0, 3):
         with pytest.raises(IndexError, match='batch 1 is corrupt'):
             model_with().fit_generator(Failing(x, y, 4), verbose=0, workers=workers)
+
+
+class TypedSequence(Sequence):
+    """A Sequence with a `dtype` attribute, as ImageDataGenerator's iterators have."""
+    dtype = 'float32'
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, index):
+        return self.x[index * 4:(index + 1) * 4], self.y[index * 4:(index + 1) * 4]
+
+
+def test_fit_takes_a_sequence_that_has_a_dtype(backend, rng):
+    # model.fit(datagen.flow(x, y)) iterated the (endless) iterator as if it were arrays
+    x, y = problem(rng, n=8)
+    model = model_with()
+    history = model.fit(TypedSequence(x, y), epochs=2, verbose=0)
+    assert len(history.history['loss']) == 2
+    assert np.all(np.isfinite(model.evaluate(TypedSequence(x, y), verbose=0)))

@@ -16,7 +16,10 @@ from .training_loops import (evaluate_batches, fit_callbacks, loop_callbacks, pr
 
 
 def is_batch_source(data):
-    """Whether `data` is a generator or a Sequence rather than arrays."""
+    """Whether `data` is a generator or a Sequence rather than arrays (a Sequence subclass even
+    with a `dtype` attribute, as ImageDataGenerator's iterators have)."""
+    if isinstance(data, data_utils.Sequence):
+        return True
     return data is not None and not isinstance(data, (np.ndarray, list, tuple, dict)) and \
         (data_utils.is_sequence(data) or data_utils.is_generator(data)) and \
         not hasattr(data, 'dtype')
