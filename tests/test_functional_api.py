@@ -308,3 +308,42 @@ def test_summary_texts(backend, capsys):
     narrow = summary_text(seq, line_length=40, positions=[.5, .8, 1.]).splitlines()
     assert narrow[2] == 'Layer (type)        Output Shap Param # '  # Keras cuts the last character
     assert narrow[4] == 'dense_a (Dense)     (None, 8)   40      '
+
+
+def test_output_shapes_of_custom_layers_without_compute_output_shape(backend, rng):
+    # found by running call() on zeros, as tf.keras 2.x does: a layer that crops, and Keras
+    # 2.0's variational-autoencoder loss layer (a list in, one tensor out, a loss added in call)
+    from gkeras.layers import Layer
+
+    class Crop(Layer):
+        def call(self, x):
+            return x[:, 1:3] * 2.0
+
+    class LossLayer(Layer):
+        def call(self, inputs):
+            x, decoded = inputs
+            self.add_loss(K.mean(K.square(x - decoded)))
+            return x
+
+    class Pair(Layer):
+        def call(self, x):
+            return [x, x[:, :1]]
+
+    x = Input((4,))
+    decoded = Dense(4)(x)
+    checked = LossLayer()([x, decoded])
+    assert checked.shape == (None, 4)  # one output, not one per input
+    cropped = Crop()(checked)
+    assert cropped.shape == (None, 2)
+    first, second = Pair()(cropped)
+    assert first.shape == (None, 2) and second.shape == (None, 1)
+    model = Model(x, [cropped, second])
+    assert model.output_shape == [(None, 2), (None, 1)] and model.losses == []
+    data = rng.standard_normal((6, 4)).astype('float32')
+    got, _ = model.predict(data)
+    np.testing.assert_allclose(got, data[:, 1:3] * 2.0, rtol=1e-6)
+    trained = Model(x, checked)
+    trained.compile(optimizers.SGD(lr=0.1))  # its only loss is the one added in call()
+    kernel, bias = trained.get_weights()
+    loss = trained.fit(data, epochs=1, batch_size=6, verbose=0).history['loss'][0]
+    np.testing.assert_allclose(loss, np.mean((data - (data @ kernel + bias)) ** 2), rtol=1e-5)

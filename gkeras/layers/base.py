@@ -444,6 +444,39 @@ class Layer:
         if _collector.active is not None:
             _collector.active.extend(losses)
 
+    def _probed_output_shapes(self, inputs, as_list):
+        """The output shapes of a user's layer that keeps Layer's compute_output_shape, found as
+        tf.keras 2.x finds them: by running call() on zeros (twice, unknown dimensions 2 then 3;
+        a dimension that differs is unknown), so a call() that returns one tensor from a list of
+        inputs gives one output. None where the layer is gkeras' own or says its shapes, or
+        where call() cannot run on zeros (it reads other symbolic tensors, say)."""
+        cls = type(self)
+        if cls.compute_output_shape is not Layer.compute_output_shape or \
+                cls.__module__.startswith('gkeras.'):
+            return None
+        backend = selection.active()
+        runs = []
+        previous, _collector.active = _collector.active, None
+        try:
+            for size in (2, 3):
+                zeros = [ad.Tensor(backend.xp.zeros(tuple(size if d is None else d
+                                                          for d in x._keras_shape),
+                                                    dtype=x.dtype)) for x in inputs]
+                with ad.no_grad(), np.errstate(all='ignore'):
+                    runs.append(self._call_eager(zeros if as_list else zeros[0], training=False))
+        except Exception:  # noqa: BLE001 (any failure: fall back to compute_output_shape)
+            return None
+        finally:
+            _collector.active = previous
+            self._added_losses = []
+            self._activity_losses = []
+        first, second = (_to_list(run) for run in runs)
+        if not all(isinstance(t, ad.Tensor) for t in first + second):
+            return None
+        shapes = [tuple(a if a == b else None for a, b in zip(x.shape, y.shape))
+                  for x, y in zip(first, second)]
+        return shapes if isinstance(runs[0], (list, tuple)) else shapes[0]
+
     def _call_symbolic(self, inputs, **kwargs):
         listed = _to_list(inputs)
         for x in listed:
@@ -455,7 +488,9 @@ class Layer:
         self._check_input_spec(shapes)
         self._maybe_build(shapes)
         shape_arg = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
-        output_shapes = self.compute_output_shape(shape_arg)
+        output_shapes = self._probed_output_shapes(listed, isinstance(inputs, (list, tuple)))
+        if output_shapes is None:
+            output_shapes = self.compute_output_shape(shape_arg)
         multi_output = isinstance(output_shapes, list)
         output_shapes = output_shapes if multi_output else [output_shapes]
         node_index = len(self._inbound_nodes)
