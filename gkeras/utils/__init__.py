@@ -1,5 +1,5 @@
 """gkeras.utils: to_categorical, normalize, Progbar, print_summary, plot_model, Sequence."""
-from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer
+from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer, get_file
 from .generic_utils import func_dump, func_load
 from .layer_utils import count_params, get_source_inputs, print_summary
 from .np_utils import normalize, to_categorical

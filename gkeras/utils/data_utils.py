@@ -4,11 +4,22 @@ Batches are fetched by threads, never by processes: a process would need the Seq
 (spawn) or a fork of a process that may hold a CUDA context (unsafe), and NumPy releases the GIL
 in the heavy work of typical batch preparation. `use_multiprocessing=True` is accepted for Keras
 compatibility and runs with threads.
+
+Also get_file, Keras' download-and-cache helper for datasets and pretrained weights.
 """
 import concurrent.futures
+import hashlib
+import os
 import queue
 import random
+import shutil
+import tarfile
 import threading
+import urllib.error
+import urllib.request
+import zipfile
+
+from .progbar import Progbar
 
 
 class Sequence:
@@ -244,3 +255,162 @@ def batch_stream(data, workers=1, max_queue_size=10, use_multiprocessing=False, 
         enqueuer.start(workers=workers, max_queue_size=max_queue_size)
         return enqueuer.get(), enqueuer
     return iter(data), None
+
+
+# ---------------------------------------------------------------------------------------------
+# get_file: downloads into the Keras cache (Keras 2.2.5's keras/utils/data_utils.py semantics)
+
+def _hash_file(fpath, algorithm='sha256', chunk_size=65535):
+    hasher = hashlib.sha256() if algorithm == 'sha256' else hashlib.md5()
+    with open(fpath, 'rb') as f:
+        for chunk in iter(lambda: f.read(chunk_size), b''):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _resolve_hash_algorithm(file_hash, algorithm):
+    if algorithm == 'sha256' or (algorithm == 'auto' and len(file_hash) == 64):
+        return 'sha256'
+    return 'md5'
+
+
+def validate_file(fpath, file_hash, algorithm='auto', chunk_size=65535):
+    """Whether the file's sha256 or md5 hex digest equals `file_hash` ('auto': sha256 for a
+    64-character hash, else md5)."""
+    algorithm = _resolve_hash_algorithm(file_hash, algorithm)
+    return _hash_file(fpath, algorithm, chunk_size) == str(file_hash)
+
+
+def _extract_archive(file_path, path='.', archive_format='auto'):
+    """Extract a tar (plain, gz, bz2, xz) or zip archive into `path`; False when `file_path` is
+    none of `archive_format` ('auto' = ['tar', 'zip'], a name, a list, or None)."""
+    if archive_format is None:
+        return False
+    if archive_format == 'auto':
+        archive_format = ['tar', 'zip']
+    if isinstance(archive_format, str):
+        archive_format = [archive_format]
+    for archive_type in archive_format:
+        if archive_type == 'tar':
+            open_fn, is_match_fn = tarfile.open, tarfile.is_tarfile
+        elif archive_type == 'zip':
+            open_fn, is_match_fn = zipfile.ZipFile, zipfile.is_zipfile
+        else:
+            raise ValueError(f"archive_format must be 'auto', 'tar', 'zip' or None. "
+                             f"Received: archive_format={archive_type!r}")
+        if not is_match_fn(file_path):
+            continue
+        with open_fn(file_path) as archive:
+            try:
+                # The 'data' filter (Python >= 3.11.4) refuses members that would land
+                # outside `path` (absolute names, '..', links out of the tree).
+                if archive_type == 'tar' and hasattr(tarfile, 'data_filter'):
+                    archive.extractall(path, filter='data')
+                else:
+                    archive.extractall(path)
+            except (tarfile.TarError, RuntimeError, KeyboardInterrupt):
+                if os.path.isfile(path):
+                    os.remove(path)
+                elif os.path.exists(path):
+                    shutil.rmtree(path)
+                raise
+        return True
+    return False
+
+
+def _download(origin, fpath, file_hash=None, hash_algorithm='auto', chunk_size=65536):
+    """Copy `origin` to `fpath` through a temporary file beside it, checked against `file_hash`
+    before it takes the final name: an interrupted, failed or corrupted download never leaves
+    a file there (nor replaces one)."""
+    print('Downloading data from', origin)
+    partial = f'{fpath}.{os.getpid()}.part'
+    error_msg = 'URL fetch failure on {} : {} -- {}'
+    try:
+        try:
+            with urllib.request.urlopen(origin) as response, open(partial, 'wb') as out:
+                length = response.headers.get('Content-Length')
+                progbar = Progbar(int(length) if length else None)
+                done = 0
+                for chunk in iter(lambda: response.read(chunk_size), b''):
+                    out.write(chunk)
+                    done += len(chunk)
+                    progbar.update(done)
+                if not length:
+                    progbar.update(done, finalize=True)
+        except urllib.error.HTTPError as e:
+            raise Exception(error_msg.format(origin, e.code, e.msg)) from e
+        except urllib.error.URLError as e:
+            raise Exception(error_msg.format(origin, e.errno, e.reason)) from e
+        if file_hash is not None:
+            algorithm = _resolve_hash_algorithm(file_hash, hash_algorithm)
+            actual = _hash_file(partial, algorithm)
+            if actual != str(file_hash):
+                raise ValueError(f'The file downloaded from {origin} is incomplete or corrupted: '
+                                 f'its {algorithm} hash is {actual}, expected {file_hash}.')
+        os.replace(partial, fpath)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_subdir='datasets',
+             hash_algorithm='auto', extract=False, archive_format='auto', cache_dir=None):
+    """Download `origin` to the Keras cache unless a valid copy is there; returns its path.
+
+    The file goes to `<cache_dir>/<cache_subdir>/<fname>`: cache_dir defaults to $KERAS_HOME,
+    else ~/.keras, is created when missing, and falls back to /tmp/.keras when it cannot be
+    written to; an absolute `fname` or `cache_subdir` is used as is. A cached file whose hash
+    differs from `file_hash` is downloaded again. Unlike Keras 2.2.5, a fresh download whose hash differs raises ValueError
+    (as tf.keras does) instead of being kept, and the download goes to a temporary file renamed
+    once complete and checked.
+
+    Args:
+        untar: deprecated form of extract for a `<fname>.tar.gz`: returns the extracted path
+            `<cache_subdir>/<fname>` and extracts only when it does not exist.
+        md5_hash: deprecated form of file_hash with hash_algorithm='md5'.
+        file_hash: expected sha256 or md5 hex digest.
+        hash_algorithm: 'md5', 'sha256' or 'auto' (sha256 for a 64-character hash, else md5).
+        extract: extract the file (tar or zip) into the cache subdirectory.
+        archive_format: 'auto' (tar, then zip), 'tar', 'zip' or None.
+    """
+    if cache_dir is None:
+        cache_dir = os.environ.get('KERAS_HOME', os.path.join(os.path.expanduser('~'), '.keras'))
+    if md5_hash is not None and file_hash is None:
+        file_hash = md5_hash
+        hash_algorithm = 'md5'
+    datadir_base = os.path.expanduser(cache_dir)
+    try:
+        # Keras' backend creates ~/.keras at import; gkeras' does not, so create it here rather
+        # than fall back to /tmp for want of a folder.
+        os.makedirs(datadir_base, exist_ok=True)
+    except OSError:
+        pass
+    if not os.access(datadir_base, os.W_OK):
+        datadir_base = os.path.join('/tmp', '.keras')
+    datadir = os.path.join(datadir_base, cache_subdir)
+    os.makedirs(datadir, exist_ok=True)
+
+    if untar:
+        untar_fpath = os.path.join(datadir, fname)
+        fpath = untar_fpath + '.tar.gz'
+    else:
+        fpath = os.path.join(datadir, fname)
+
+    download = not os.path.exists(fpath)
+    if not download and file_hash is not None and \
+            not validate_file(fpath, file_hash, algorithm=hash_algorithm):
+        print('A local file was found, but it seems to be incomplete or outdated because the '
+              + hash_algorithm + ' file hash does not match the original value of '
+              + file_hash + ' so we will re-download the data.')
+        download = True
+
+    if download:
+        _download(origin, fpath, file_hash, hash_algorithm)
+
+    if untar:
+        if not os.path.exists(untar_fpath):
+            _extract_archive(fpath, datadir, archive_format='tar')
+        return untar_fpath
+    if extract:
+        _extract_archive(fpath, datadir, archive_format)
+    return fpath
