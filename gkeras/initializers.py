@@ -8,6 +8,7 @@ import math
 
 from . import backend as K
 from .backend import selection
+from .backend.functions import _truncated_draw
 from .registry import deserialize_keras_object, get_keras_object, serialize_keras_object
 
 # std of a standard normal truncated to [-2, 2] (scipy.stats.truncnorm.std(a=-2, b=2))
@@ -37,12 +38,7 @@ def _draw(rng, method, shape, dtype):
 
 def _truncated_normal(rng, shape, mean, stddev, dtype):
     """Normal(mean, stddev) redrawn where it falls more than two stddevs from the mean."""
-    xp = selection.active().xp
-    values = _draw(rng, 'standard_normal', shape, dtype)
-    outside = xp.abs(values) > 2
-    while bool(outside.any()):
-        values = xp.where(outside, _draw(rng, 'standard_normal', shape, dtype), values)
-        outside = xp.abs(values) > 2
+    values = _truncated_draw(rng, shape, dtype)
     return values * _scalar(stddev, dtype) + _scalar(mean, dtype)
 
 
