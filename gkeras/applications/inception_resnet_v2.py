@@ -17,17 +17,23 @@ Ported from keras_applications 1.0.8 (the version Keras 2.2.5 uses), MIT License
 (c) 2016 - 2018 the respective contributors; the notice is in gkeras/applications/__init__.py.
 Same layers, names, order and weight files as Keras 2.2.5.
 """
-import os
 
 from . import imagenet_utils
 from .imagenet_utils import decode_predictions
-from .imagenet_utils import _obtain_input_shape
-from .. import backend, layers, models
-from .. import utils as keras_utils
+from . import _model_utils
+from .. import backend, layers
 
 
 BASE_WEIGHT_URL = ('https://github.com/fchollet/deep-learning-models/'
                    'releases/download/v0.7/')
+
+# get_file's arguments for Keras' ImageNet weights, with the top and without.
+WEIGHTS_FILE = _model_utils.weights_file(
+    BASE_WEIGHT_URL, 'inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5',
+    file_hash='e693bd0210a403b3192acc6073ad2e96')
+WEIGHTS_FILE_NO_TOP = _model_utils.weights_file(
+    BASE_WEIGHT_URL, 'inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    file_hash='d19885ff4a710c122648d3b5c3b684e4')
 
 
 def preprocess_input(x, data_format=None):
@@ -217,32 +223,8 @@ def InceptionResNetV2(include_top=True,
             or invalid input shape.
     """
 
-    if not (weights in {'imagenet', None} or os.path.exists(weights)):
-        raise ValueError('The `weights` argument should be either '
-                         '`None` (random initialization), `imagenet` '
-                         '(pre-training on ImageNet), '
-                         'or the path to the weights file to be loaded.')
-
-    if weights == 'imagenet' and include_top and classes != 1000:
-        raise ValueError('If using `weights` as `"imagenet"` with `include_top`'
-                         ' as true, `classes` should be 1000')
-
-    # Determine proper input shape
-    input_shape = _obtain_input_shape(
-        input_shape,
-        default_size=299,
-        min_size=75,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights)
-
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _model_utils.model_input(weights, include_top, classes, input_tensor,
+                                         input_shape, default_size=299, min_size=75)
 
     # Stem block: 35 x 35 x 192
     x = conv2d_bn(img_input, 32, 3, strides=2, padding='valid')
@@ -321,40 +303,9 @@ def InceptionResNetV2(include_top=True,
         x = layers.GlobalAveragePooling2D(name='avg_pool')(x)
         x = layers.Dense(classes, activation='softmax', name='predictions')(x)
     else:
-        if pooling == 'avg':
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == 'max':
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _model_utils.pool_features(x, pooling)
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = keras_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
+    model = _model_utils.create_model(img_input, input_tensor, x, 'inception_resnet_v2')
 
-    # Create model.
-    model = models.Model(inputs, x, name='inception_resnet_v2')
-
-    # Load weights.
-    if weights == 'imagenet':
-        if include_top:
-            fname = 'inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5'
-            weights_path = keras_utils.get_file(
-                fname,
-                BASE_WEIGHT_URL + fname,
-                cache_subdir='models',
-                file_hash='e693bd0210a403b3192acc6073ad2e96')
-        else:
-            fname = ('inception_resnet_v2_weights_'
-                     'tf_dim_ordering_tf_kernels_notop.h5')
-            weights_path = keras_utils.get_file(
-                fname,
-                BASE_WEIGHT_URL + fname,
-                cache_subdir='models',
-                file_hash='d19885ff4a710c122648d3b5c3b684e4')
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    return _model_utils.load_weights(
+        model, weights, WEIGHTS_FILE if include_top else WEIGHTS_FILE_NO_TOP)

@@ -76,14 +76,14 @@ Ported from keras_applications 1.0.8 (the version Keras 2.2.5 uses), MIT License
 (c) 2016 - 2018 the respective contributors; the notice is in gkeras/applications/__init__.py.
 Same layers, names, order and weight files as Keras 2.2.5.
 """
-import os
 import warnings
 
 from . import imagenet_utils
 from .imagenet_utils import decode_predictions
 from .imagenet_utils import _obtain_input_shape
 from .imagenet_utils import correct_pad
-from .. import backend, layers, models
+from . import _model_utils
+from .. import backend, layers
 from .. import utils as keras_utils
 
 BASE_WEIGHT_PATH = ('https://github.com/JonathanCMitchell/mobilenet_v2_keras/'
@@ -180,15 +180,7 @@ def MobileNetV2(input_shape=None,
             weights='imagenet'
     """
 
-    if not (weights in {'imagenet', None} or os.path.exists(weights)):
-        raise ValueError('The `weights` argument should be either '
-                         '`None` (random initialization), `imagenet` '
-                         '(pre-training on ImageNet), '
-                         'or the path to the weights file to be loaded.')
-
-    if weights == 'imagenet' and include_top and classes != 1000:
-        raise ValueError('If using `weights` as `"imagenet"` with `include_top` '
-                         'as true, `classes` should be 1000')
+    _model_utils.check_weights_and_classes(weights, include_top, classes)
 
     # Determine proper input shape and default size.
     # If both input_shape and input_tensor are used, they should match
@@ -287,13 +279,7 @@ def MobileNetV2(input_shape=None,
                           ' Weights for input shape (224, 224) will be'
                           ' loaded as the default.')
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _model_utils.input_layer(input_tensor, input_shape)
 
     channel_axis = 1 if backend.image_data_format() == 'channels_first' else -1
 
@@ -376,41 +362,18 @@ def MobileNetV2(input_shape=None,
         x = layers.Dense(classes, activation='softmax',
                          use_bias=True, name='Logits')(x)
     else:
-        if pooling == 'avg':
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == 'max':
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _model_utils.pool_features(x, pooling)
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = keras_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
+    model = _model_utils.create_model(img_input, input_tensor, x,
+                                      'mobilenetv2_%0.2f_%s' % (alpha, rows))
 
-    # Create model.
-    model = models.Model(inputs, x,
-                         name='mobilenetv2_%0.2f_%s' % (alpha, rows))
-
-    # Load weights.
+    imagenet_file = None
     if weights == 'imagenet':
-        if include_top:
-            model_name = ('mobilenet_v2_weights_tf_dim_ordering_tf_kernels_' +
-                          str(alpha) + '_' + str(rows) + '.h5')
-            weight_path = BASE_WEIGHT_PATH + model_name
-            weights_path = keras_utils.get_file(
-                model_name, weight_path, cache_subdir='models')
-        else:
-            model_name = ('mobilenet_v2_weights_tf_dim_ordering_tf_kernels_' +
-                          str(alpha) + '_' + str(rows) + '_no_top' + '.h5')
-            weight_path = BASE_WEIGHT_PATH + model_name
-            weights_path = keras_utils.get_file(
-                model_name, weight_path, cache_subdir='models')
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+        suffix = '' if include_top else '_no_top'
+        imagenet_file = _model_utils.weights_file(
+            BASE_WEIGHT_PATH, 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_' +
+            str(alpha) + '_' + str(rows) + suffix + '.h5')
+    return _model_utils.load_weights(model, weights, imagenet_file)
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):

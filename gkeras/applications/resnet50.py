@@ -11,14 +11,12 @@ Ported from keras_applications 1.0.8 (the version Keras 2.2.5 uses), MIT License
 (c) 2016 - 2018 the respective contributors; the notice is in gkeras/applications/__init__.py.
 Same layers, names, order and weight files as Keras 2.2.5.
 """
-import os
 import warnings
 
 from . import imagenet_utils
 from .imagenet_utils import decode_predictions
-from .imagenet_utils import _obtain_input_shape
-from .. import backend, layers, models
-from .. import utils as keras_utils
+from . import _model_utils
+from .. import backend, layers
 
 preprocess_input = imagenet_utils.preprocess_input
 
@@ -28,6 +26,14 @@ WEIGHTS_PATH = ('https://github.com/fchollet/deep-learning-models/'
 WEIGHTS_PATH_NO_TOP = ('https://github.com/fchollet/deep-learning-models/'
                        'releases/download/v0.2/'
                        'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5')
+
+# get_file's arguments for Keras' ImageNet weights, with the top and without.
+WEIGHTS_FILE = dict(fname='resnet50_weights_tf_dim_ordering_tf_kernels.h5',
+                    origin=WEIGHTS_PATH,
+                    md5_hash='a7b3fe01876f51b976af0dea6bc144eb')
+WEIGHTS_FILE_NO_TOP = dict(fname='resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
+                           origin=WEIGHTS_PATH_NO_TOP,
+                           md5_hash='a268eb855778b3df3c7506639542a6af')
 
 
 def identity_block(input_tensor, kernel_size, filters, stage, block):
@@ -185,31 +191,8 @@ def ResNet50(include_top=True,
             or invalid input shape.
     """
 
-    if not (weights in {'imagenet', None} or os.path.exists(weights)):
-        raise ValueError('The `weights` argument should be either '
-                         '`None` (random initialization), `imagenet` '
-                         '(pre-training on ImageNet), '
-                         'or the path to the weights file to be loaded.')
-
-    if weights == 'imagenet' and include_top and classes != 1000:
-        raise ValueError('If using `weights` as `"imagenet"` with `include_top`'
-                         ' as true, `classes` should be 1000')
-
-    # Determine proper input shape
-    input_shape = _obtain_input_shape(input_shape,
-                                      default_size=224,
-                                      min_size=32,
-                                      data_format=backend.image_data_format(),
-                                      require_flatten=include_top,
-                                      weights=weights)
-
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _model_utils.model_input(weights, include_top, classes, input_tensor,
+                                         input_shape, default_size=224, min_size=32)
     if backend.image_data_format() == 'channels_last':
         bn_axis = 3
     else:
@@ -250,39 +233,12 @@ def ResNet50(include_top=True,
         x = layers.GlobalAveragePooling2D(name='avg_pool')(x)
         x = layers.Dense(classes, activation='softmax', name='fc1000')(x)
     else:
-        if pooling == 'avg':
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == 'max':
-            x = layers.GlobalMaxPooling2D()(x)
-        else:
+        x = _model_utils.pool_features(x, pooling)
+        if pooling not in ('avg', 'max'):
             warnings.warn('The output shape of `ResNet50(include_top=False)` '
                           'has been changed since Keras 2.2.0.')
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = keras_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-    # Create model.
-    model = models.Model(inputs, x, name='resnet50')
+    model = _model_utils.create_model(img_input, input_tensor, x, 'resnet50')
 
-    # Load weights.
-    if weights == 'imagenet':
-        if include_top:
-            weights_path = keras_utils.get_file(
-                'resnet50_weights_tf_dim_ordering_tf_kernels.h5',
-                WEIGHTS_PATH,
-                cache_subdir='models',
-                md5_hash='a7b3fe01876f51b976af0dea6bc144eb')
-        else:
-            weights_path = keras_utils.get_file(
-                'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir='models',
-                md5_hash='a268eb855778b3df3c7506639542a6af')
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    return _model_utils.load_weights(
+        model, weights, WEIGHTS_FILE if include_top else WEIGHTS_FILE_NO_TOP)

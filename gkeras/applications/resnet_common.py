@@ -25,11 +25,9 @@ Ported from keras_applications 1.0.8 (the version Keras 2.2.5 uses), MIT License
 Same layers, names, order and weight files as Keras 2.2.5. keras_applications' ResNeXt, which
 Keras 2.2.5 does not expose, is left out.
 """
-import os
 
-from .imagenet_utils import _obtain_input_shape
-from .. import backend, layers, models
-from .. import utils as keras_utils
+from . import _model_utils
+from .. import backend, layers
 
 
 BASE_WEIGHTS_PATH = (
@@ -242,31 +240,8 @@ def ResNet(stack_fn,
             or invalid input shape.
     """
 
-    if not (weights in {'imagenet', None} or os.path.exists(weights)):
-        raise ValueError('The `weights` argument should be either '
-                         '`None` (random initialization), `imagenet` '
-                         '(pre-training on ImageNet), '
-                         'or the path to the weights file to be loaded.')
-
-    if weights == 'imagenet' and include_top and classes != 1000:
-        raise ValueError('If using `weights` as `"imagenet"` with `include_top`'
-                         ' as true, `classes` should be 1000')
-
-    # Determine proper input shape
-    input_shape = _obtain_input_shape(input_shape,
-                                      default_size=224,
-                                      min_size=32,
-                                      data_format=backend.image_data_format(),
-                                      require_flatten=include_top,
-                                      weights=weights)
-
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _model_utils.model_input(weights, include_top, classes, input_tensor,
+                                         input_shape, default_size=224, min_size=32)
 
     bn_axis = 3 if backend.image_data_format() == 'channels_last' else 1
 
@@ -292,38 +267,15 @@ def ResNet(stack_fn,
         x = layers.GlobalAveragePooling2D(name='avg_pool')(x)
         x = layers.Dense(classes, activation='softmax', name='probs')(x)
     else:
-        if pooling == 'avg':
-            x = layers.GlobalAveragePooling2D(name='avg_pool')(x)
-        elif pooling == 'max':
-            x = layers.GlobalMaxPooling2D(name='max_pool')(x)
+        x = _model_utils.pool_features(x, pooling, named=True)
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = keras_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
+    model = _model_utils.create_model(img_input, input_tensor, x, model_name)
 
-    # Create model.
-    model = models.Model(inputs, x, name=model_name)
-
-    # Load weights.
-    if (weights == 'imagenet') and (model_name in WEIGHTS_HASHES):
-        if include_top:
-            file_name = model_name + '_weights_tf_dim_ordering_tf_kernels.h5'
-            file_hash = WEIGHTS_HASHES[model_name][0]
-        else:
-            file_name = model_name + '_weights_tf_dim_ordering_tf_kernels_notop.h5'
-            file_hash = WEIGHTS_HASHES[model_name][1]
-        weights_path = keras_utils.get_file(file_name,
-                                            BASE_WEIGHTS_PATH + file_name,
-                                            cache_subdir='models',
-                                            file_hash=file_hash)
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    imagenet_file = None
+    if model_name in WEIGHTS_HASHES:
+        imagenet_file = _model_utils.kernels_weights_file(
+            BASE_WEIGHTS_PATH, model_name, include_top, WEIGHTS_HASHES[model_name])
+    return _model_utils.load_weights(model, weights, imagenet_file)
 
 
 def ResNet50(include_top=True,

@@ -9,13 +9,11 @@ Ported from keras_applications 1.0.8 (the version Keras 2.2.5 uses), MIT License
 (c) 2016 - 2018 the respective contributors; the notice is in gkeras/applications/__init__.py.
 Same layers, names, order and weight files as Keras 2.2.5.
 """
-import os
 
 from . import imagenet_utils
 from .imagenet_utils import decode_predictions
-from .imagenet_utils import _obtain_input_shape
-from .. import backend, layers, models
-from .. import utils as keras_utils
+from . import _model_utils
+from .. import layers
 
 preprocess_input = imagenet_utils.preprocess_input
 
@@ -25,6 +23,14 @@ WEIGHTS_PATH = ('https://github.com/fchollet/deep-learning-models/'
 WEIGHTS_PATH_NO_TOP = ('https://github.com/fchollet/deep-learning-models/'
                        'releases/download/v0.1/'
                        'vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5')
+
+# get_file's arguments for Keras' ImageNet weights, with the top and without.
+WEIGHTS_FILE = dict(fname='vgg19_weights_tf_dim_ordering_tf_kernels.h5',
+                    origin=WEIGHTS_PATH,
+                    file_hash='cbe5617147190e668d6c5d5026f83318')
+WEIGHTS_FILE_NO_TOP = dict(fname='vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5',
+                           origin=WEIGHTS_PATH_NO_TOP,
+                           file_hash='253f8cb515780f3b799900260a226db6')
 
 
 def VGG19(include_top=True,
@@ -79,30 +85,8 @@ def VGG19(include_top=True,
             or invalid input shape.
     """
 
-    if not (weights in {'imagenet', None} or os.path.exists(weights)):
-        raise ValueError('The `weights` argument should be either '
-                         '`None` (random initialization), `imagenet` '
-                         '(pre-training on ImageNet), '
-                         'or the path to the weights file to be loaded.')
-
-    if weights == 'imagenet' and include_top and classes != 1000:
-        raise ValueError('If using `weights` as `"imagenet"` with `include_top`'
-                         ' as true, `classes` should be 1000')
-    # Determine proper input shape
-    input_shape = _obtain_input_shape(input_shape,
-                                      default_size=224,
-                                      min_size=32,
-                                      data_format=backend.image_data_format(),
-                                      require_flatten=include_top,
-                                      weights=weights)
-
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _model_utils.model_input(weights, include_top, classes, input_tensor,
+                                         input_shape, default_size=224, min_size=32)
     # Block 1
     x = layers.Conv2D(64, (3, 3),
                       activation='relu',
@@ -189,36 +173,9 @@ def VGG19(include_top=True,
         x = layers.Dense(4096, activation='relu', name='fc2')(x)
         x = layers.Dense(classes, activation='softmax', name='predictions')(x)
     else:
-        if pooling == 'avg':
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == 'max':
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _model_utils.pool_features(x, pooling)
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = keras_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-    # Create model.
-    model = models.Model(inputs, x, name='vgg19')
+    model = _model_utils.create_model(img_input, input_tensor, x, 'vgg19')
 
-    # Load weights.
-    if weights == 'imagenet':
-        if include_top:
-            weights_path = keras_utils.get_file(
-                'vgg19_weights_tf_dim_ordering_tf_kernels.h5',
-                WEIGHTS_PATH,
-                cache_subdir='models',
-                file_hash='cbe5617147190e668d6c5d5026f83318')
-        else:
-            weights_path = keras_utils.get_file(
-                'vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5',
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir='models',
-                file_hash='253f8cb515780f3b799900260a226db6')
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    return _model_utils.load_weights(
+        model, weights, WEIGHTS_FILE if include_top else WEIGHTS_FILE_NO_TOP)
