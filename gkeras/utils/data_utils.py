@@ -13,11 +13,7 @@ import os
 import queue
 import random
 import shutil
-import tarfile
 import threading
-import urllib.error
-import urllib.request
-import zipfile
 
 from .progbar import Progbar
 
@@ -284,6 +280,8 @@ def validate_file(fpath, file_hash, algorithm='auto', chunk_size=65535):
 def _extract_archive(file_path, path='.', archive_format='auto'):
     """Extract a tar (plain, gz, bz2, xz) or zip archive into `path`; False when `file_path` is
     none of `archive_format` ('auto' = ['tar', 'zip'], a name, a list, or None)."""
+    import tarfile  # here, not at import: gkeras.utils is imported by every gkeras program
+    import zipfile
     if archive_format is None:
         return False
     if archive_format == 'auto':
@@ -322,6 +320,8 @@ def _download(origin, fpath, file_hash=None, hash_algorithm='auto', chunk_size=6
     """Copy `origin` to `fpath` through a temporary file beside it, checked against `file_hash`
     before it takes the final name: an interrupted, failed or corrupted download never leaves
     a file there (nor replaces one)."""
+    import urllib.error  # here: urllib.request pulls in ssl, http and email (14 ms at import)
+    import urllib.request
     print('Downloading data from', origin)
     partial = f'{fpath}.{os.getpid()}.part'
     error_msg = 'URL fetch failure on {} : {} -- {}'
