@@ -247,6 +247,9 @@ def test_loss_and_outputs_share_one_forward_pass(backend, rng):
     model.compile('sgd')
     x = rng.normal(size=(5, 4)).astype('float32')
     assert model.evaluate(x, verbose=0) == 0.
+    model.train_on_batch(x, None)
+    # the forward pass's values are not kept between steps (a whole pass of activations)
+    assert model._latest_values == {} and encoder._latest_values == {}
 
 
 def test_saving_a_model_with_symbolic_added_loss(backend, tmp_path):

@@ -137,6 +137,12 @@ def running_graph(values):
         _running.values.pop()
 
 
+def inside_running_graph():
+    """Whether a model's forward pass is running in this thread (a nested model runs inside
+    its parent's)."""
+    return bool(_running.values)
+
+
 def _current_value(x):
     for values in reversed(_running.values):
         if id(x) in values:

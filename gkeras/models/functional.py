@@ -281,22 +281,26 @@ class Network(Layer):
         # from this run's values: a random layer gives the loss and the outputs the same draw.
         # A nested model called on its own inputs computed its inner tensors for this run too
         # (the VAE's z_mean inside its encoder), so an added loss on them reuses those values.
+        # A nested model keeps this run's values only until its parent has read them: held
+        # any longer, a whole forward pass's activations would stay alive between steps.
         collecting = _collector.active is not None
+        nested = symbolic_ops.inside_running_graph()
         with symbolic_ops.running_graph(values):
             for node in self._execution_order:
                 if node.inbound_layers:
                     self._run_node(node, values, training)
                     layer = node.outbound_layer
-                    if collecting and isinstance(layer, Network) and \
-                            [id(x) for x in node.input_tensors] == [id(x) for x in layer.inputs]:
-                        for key, value in layer._latest_values.items():
-                            values.setdefault(key, value)
+                    if isinstance(layer, Network):
+                        inner, layer._latest_values = layer._latest_values, {}
+                        if [id(x) for x in node.input_tensors] == [id(x) for x in layer.inputs]:
+                            for key, value in inner.items():
+                                values.setdefault(key, value)
             if collecting and self._symbolic_losses:
                 for node in self._loss_nodes:
                     if not all(id(x) in values for x in node.output_tensors):
                         self._run_node(node, values, training)
                 _collector.active.extend(values[id(x)] for x in self._symbolic_losses)
-        self._latest_values = values if collecting else {}
+        self._latest_values = values if collecting and nested else {}
         return [values[id(x)] for x in self.outputs]
 
     @staticmethod
