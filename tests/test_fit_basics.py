@@ -240,3 +240,20 @@ def test_non_positive_steps_are_value_errors(backend, steps):
     with pytest.raises(ValueError, match='steps'):
         model.evaluate(x, y, steps=steps, verbose=0)
     assert model.history is None or model.history.history == {}
+
+
+def test_a_fixed_batch_size_takes_arrays_of_any_length(backend, rng):
+    # Keras 2.2 checks arrays without their batch axis (check_batch_axis=False); the layers see
+    # batches of the fixed size (Keras' lstm_stateful example)
+    from gkeras.layers import LSTM
+    model = Sequential([LSTM(3, batch_input_shape=(2, 4, 1), stateful=True), Dense(1)])
+    model.compile('sgd', 'mse')
+    x = rng.standard_normal((6, 4, 1)).astype('float32')
+    y = rng.standard_normal((6, 1)).astype('float32')
+    history = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    assert len(history.history['loss']) == 2
+    assert model.predict(x, batch_size=2).shape == (6, 1)
+    with pytest.raises(ValueError, match=r"expected shape=\(2, None, 1\), found shape=\(1, 4, 1\)"):
+        model.fit(x[:5], y[:5], batch_size=2, verbose=0)
+    with pytest.raises(ValueError, match=r'expected lstm_\d+_input to have shape \(4, 1\)'):
+        model.fit(x[:, :3], y, batch_size=2, verbose=0)

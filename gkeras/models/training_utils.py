@@ -220,15 +220,15 @@ def as_array_list(data, names, what):
 
 
 def check_shape(array, expected, name, what):
-    """The array (1-D made a column where 2-D is expected) if it fits the Keras shape."""
+    """The array (1-D made a column where 2-D is expected) if it fits the Keras shape, batch
+    axis aside (Keras 2.2's check_batch_axis=False: a model with a fixed batch size takes
+    arrays of any length, in batches of that size)."""
     if array.ndim == 1 and len(expected) == 2:
         array = array.reshape(array.shape + (1,))
     if array.ndim != len(expected):
         raise ValueError(f"Error when checking {what}: expected {name} to have {len(expected)} "
                          f"dimensions, but got array with shape {tuple(array.shape)}")
-    for axis, (want, got) in enumerate(zip(expected, array.shape)):
-        if axis == 0 and want is None:
-            continue
+    for want, got in zip(expected[1:], array.shape[1:]):
         if want is not None and want != got:
             raise ValueError(f"Error when checking {what}: expected {name} to have shape "
                              f"{tuple(expected[1:])} but got array with shape "
