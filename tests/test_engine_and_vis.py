@@ -140,3 +140,40 @@ def test_without_pydot_the_error_is_keras(monkeypatch):
     model = Sequential([layers.Dense(1, input_shape=(2,))])
     with pytest.raises(ImportError, match='Failed to import `pydot`'):
         vis_utils.plot_model(model)
+
+
+def test_keras_2_import_paths_of_utils_and_pooling():
+    # Keras 2 code (the mnist_acgan and image_ocr examples) imports these from there
+    from gkeras.layers.convolutional import AveragePooling3D, MaxPooling2D
+    from gkeras.utils.generic_utils import (CustomObjectScope, Progbar, custom_object_scope,
+                                            deserialize_keras_object, get_custom_objects,
+                                            serialize_keras_object)
+    assert MaxPooling2D is layers.MaxPooling2D and AveragePooling3D is layers.AveragePooling3D
+    assert Progbar is gkeras.utils.Progbar and CustomObjectScope is gkeras.utils.CustomObjectScope
+    assert custom_object_scope is gkeras.utils.custom_object_scope
+    assert get_custom_objects is gkeras.utils.get_custom_objects
+    assert serialize_keras_object is gkeras.registry.serialize_keras_object
+    assert deserialize_keras_object is gkeras.registry.deserialize_keras_object
+    with pytest.raises(ImportError):
+        from gkeras.layers.convolutional import NoSuchLayer  # noqa: F401
+
+
+def test_generic_utils_helpers():
+    import numpy as np
+    from gkeras.utils import generic_utils as g
+    assert g.has_arg(lambda a, b=1: 0, 'b') and not g.has_arg(lambda a, **k: 0, 'b')
+    assert g.has_arg(lambda a, **k: 0, 'b', accept_all=True)
+    assert not g.has_arg(lambda *b: 0, 'b')
+    assert g.to_list(3) == [3] and g.to_list((1, 2)) == [(1, 2)]
+    assert g.to_list((1, 2), allow_tuple=True) == [1, 2]
+    assert g.unpack_singleton([5]) == 5 and g.unpack_singleton([5, 6]) == [5, 6]
+    x = np.arange(10)
+    assert g.slice_arrays([x, None], 2, 4)[0].tolist() == [2, 3]
+    assert g.slice_arrays([x, None], 2, 4)[1] is None
+    assert g.slice_arrays(x, np.array([1, 3])).tolist() == [1, 3]
+    assert g.slice_arrays(None) == [None]
+    assert g.is_all_none([None, None]) and not g.is_all_none((None, 1))
+    assert g.transpose_shape((8, 5, 6, 3), 'channels_first', (1, 2)) == (8, 3, 5, 6)
+    assert g.transpose_shape([8, 5, 3], 'channels_last', (1,)) == [8, 5, 3]
+    with pytest.raises(ValueError, match='data_format'):
+        g.transpose_shape((1, 2), 'nchw', (1,))

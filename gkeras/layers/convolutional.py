@@ -658,3 +658,16 @@ SeparableConvolution2D = SeparableConv2D
 Convolution2DTranspose = Conv2DTranspose
 Deconvolution2D = Deconv2D = Conv2DTranspose
 Deconvolution3D = Deconv3D = Conv3DTranspose
+
+
+_POOLING = ('MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D',
+            'AveragePooling2D', 'AveragePooling3D')
+
+
+def __getattr__(name):
+    """Keras 2.2 also exports the pooling layers here (`from keras.layers.convolutional import
+    MaxPooling2D`); they live in pooling.py, which imports this module, so on first use."""
+    if name in _POOLING:
+        from . import pooling
+        return getattr(pooling, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
