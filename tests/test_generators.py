@@ -392,3 +392,39 @@ def test_fit_takes_a_sequence_that_has_a_dtype(backend, rng):
     history = model.fit(TypedSequence(x, y), epochs=2, verbose=0)
     assert len(history.history['loss']) == 2
     assert np.all(np.isfinite(model.evaluate(TypedSequence(x, y), verbose=0)))
+
+
+class SetUpOnTrainBegin(callbacks.Callback):
+    """A callback whose batches are ready once on_train_begin ran (Keras' image_ocr example:
+    its TextImageGenerator builds its data there and yields batches from next_train())."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y, self.ready = x, y, False
+
+    def on_train_begin(self, logs=None):
+        self.ready = True
+
+    def next_train(self):
+        while True:
+            if not self.ready:
+                raise AttributeError('fetched before on_train_begin')
+            for start in range(0, len(self.x), 4):
+                yield self.x[start:start + 4], self.y[start:start + 4]
+
+
+@pytest.mark.parametrize('workers', [0, 1, 2])
+def test_nothing_is_fetched_before_on_train_begin(backend, rng, workers):
+    # Keras 2.2's fit_generator calls on_train_begin before its enqueuer starts
+    x, y = problem(rng, n=8)
+    source = SetUpOnTrainBegin(x, y)
+    history = model_with().fit_generator(source.next_train(), steps_per_epoch=2, epochs=2,
+                                         workers=workers, verbose=0, callbacks=[source])
+    assert len(history.history['loss']) == 2
+
+
+def test_an_enqueuer_never_started_stops_cleanly():
+    from gkeras.utils.data_utils import batch_stream
+    for data in (Batches(np.zeros((8, 3)), np.zeros((8, 1)), 4), iter([])):
+        stream, enqueuer = batch_stream(data, workers=2)
+        enqueuer.stop()

@@ -188,7 +188,8 @@ class OrderedEnqueuer(SequenceEnqueuer):
         self._pass_done.set()
 
     def _shutdown(self):
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._thread is not None:  # never started: no executor to shut down
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 class GeneratorEnqueuer(SequenceEnqueuer):
@@ -243,14 +244,20 @@ def batch_stream(data, workers=1, max_queue_size=10, use_multiprocessing=False, 
         if workers > 0:
             enqueuer = OrderedEnqueuer(data, use_multiprocessing=use_multiprocessing,
                                        shuffle=shuffle)
-            enqueuer.start(workers=workers, max_queue_size=max_queue_size)
-            return enqueuer.get(), enqueuer
+            return _started(enqueuer, workers, max_queue_size), enqueuer
         return iter_sequence(data, shuffle=shuffle), None
     if workers > 0:
         enqueuer = GeneratorEnqueuer(data, use_multiprocessing=use_multiprocessing)
-        enqueuer.start(workers=workers, max_queue_size=max_queue_size)
-        return enqueuer.get(), enqueuer
+        return _started(enqueuer, workers, max_queue_size), enqueuer
     return iter(data), None
+
+
+def _started(enqueuer, workers, max_queue_size):
+    """The enqueuer's batches, started when the first one is asked for: nothing is fetched
+    before the training loop has called on_train_begin (Keras 2.2's order; a generator that is
+    also a callback, as in Keras' image_ocr example, sets itself up there)."""
+    enqueuer.start(workers=workers, max_queue_size=max_queue_size)
+    yield from enqueuer.get()
 
 
 # ---------------------------------------------------------------------------------------------
