@@ -257,3 +257,19 @@ def test_a_fixed_batch_size_takes_arrays_of_any_length(backend, rng):
         model.fit(x[:5], y[:5], batch_size=2, verbose=0)
     with pytest.raises(ValueError, match=r'expected lstm_\d+_input to have shape \(4, 1\)'):
         model.fit(x[:, :3], y, batch_size=2, verbose=0)
+
+
+def test_inputs_of_different_lengths_are_refused_everywhere(backend, rng):
+    # cnn_seq2seq with 100 encoder rows and 10000 decoder rows: a clear error, not a layer's
+    a, b = Input((3,)), Input((2,))
+    from gkeras.layers import concatenate
+    model = Model([a, b], Dense(1)(concatenate([a, b])))
+    model.compile('sgd', 'mse')
+    short, long = np.zeros((4, 3), 'float32'), np.zeros((6, 2), 'float32')
+    message = r'All input arrays \(x\) should have the same number of samples'
+    with pytest.raises(ValueError, match=message):
+        model.predict([short, long])
+    with pytest.raises(ValueError, match=message):
+        model.fit([short, long], np.zeros((4, 1)), verbose=0)
+    with pytest.raises(ValueError, match=message):
+        model.evaluate([short, long], np.zeros((4, 1)), verbose=0)

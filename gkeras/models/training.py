@@ -374,6 +374,7 @@ class Model(Network):
                                           use_multiprocessing=use_multiprocessing,
                                           verbose=verbose)
         xs = self._standardize_inputs(x)
+        check_array_lengths(xs, [])  # a shorter input would end the batches early, unsaid
         return one_or_list(training_arrays.predict_loop(self, xs, batch_size, steps, verbose,
                                                         callbacks))
 
