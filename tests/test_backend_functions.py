@@ -1207,8 +1207,9 @@ def test_star_export_is_clean():
 
 
 COVERED = {
-    'backend', 'get_uid', 'reset_uids', 'clear_session', 'variable', 'constant', 'is_tensor',
-    'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype', 'count_params', 'cast', 'zeros',
+    'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope', 'variable', 'constant',
+    'is_tensor', 'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype', 'count_params', 'cast',
+    'zeros',
     'ones', 'eye', 'zeros_like', 'ones_like', 'identity', 'random_normal', 'random_uniform',
     'random_binomial', 'random_bernoulli', 'truncated_normal', 'arange', 'one_hot', 'reshape',
     'transpose', 'permute_dimensions', 'expand_dims', 'squeeze', 'flatten', 'batch_flatten',

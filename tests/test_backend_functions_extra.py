@@ -197,3 +197,15 @@ def test_random_variables(backend):
     assert draws.min() >= -1.0 and draws.max() < 3.0 and abs(draws.mean() - 1.0) < 0.1
     again = K.random_normal_variable((200, 50), 1.0, 2.0, seed=3)
     np.testing.assert_array_equal(K.get_value(again), values)
+
+
+def test_name_scope():
+    # Keras 2.2.5 and tf_keras 2.21 both give 'a/' for `with K.name_scope('a') as scope`
+    with K.name_scope('a') as outer:
+        with K.name_scope('b') as inner:
+            assert inner == 'a/b/'
+        assert outer == 'a/'
+        x = K.constant([1.0])
+    with K.name_scope('c') as again:
+        assert again == 'c/'
+    assert float(to_np(x)[0]) == 1.0

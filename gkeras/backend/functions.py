@@ -5,6 +5,8 @@ all of them are compositions of the primitives in autodiff.py, so gradients come
 semantics (shapes, dtypes, edge cases, which way a gradient goes at a kink) are tf_keras 2.21's.
 """
 import builtins
+import contextlib
+import threading
 import warnings
 
 import numpy as np
@@ -18,7 +20,7 @@ from .symbolic import symbolic_aware as _symbolic_aware
 
 __all__ = [
     # session and naming
-    'backend', 'get_uid', 'reset_uids', 'clear_session',
+    'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope',
     # array creation and inspection
     'variable', 'constant', 'is_tensor', 'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype',
     'count_params', 'cast', 'zeros', 'ones', 'eye', 'zeros_like', 'ones_like', 'identity',
@@ -106,6 +108,26 @@ def clear_session():
 
 def backend():
     return selection.active().name
+
+
+class _Scopes(threading.local):
+    def __init__(self):
+        self.names = []
+
+
+_scopes = _Scopes()
+
+
+@contextlib.contextmanager
+def name_scope(name):
+    """`with K.name_scope('block') as scope:` as Keras 2 code writes it; scope is the nested
+    scope's name, 'outer/block/'. gkeras runs eagerly and names weights after their layers,
+    so a scope changes no name (in TensorFlow graphs it prefixed the ops and variables)."""
+    _scopes.names.append(str(name))
+    try:
+        yield '/'.join(_scopes.names) + '/'
+    finally:
+        _scopes.names.pop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1162,9 +1184,9 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
 # Symbolic inputs: the functions also take a model's symbolic tensors (see symbolic.py), except
 # those that inspect a symbolic tensor themselves or make no sense on one.
 
-_NOT_SYMBOLIC = {'backend', 'get_uid', 'reset_uids', 'clear_session', 'variable', 'constant',
-                 'is_tensor', 'is_keras_tensor', 'int_shape', 'ndim', 'dtype', 'count_params',
-                 'is_sparse', 'eval', 'get_value', 'batch_get_value', 'set_value',
+_NOT_SYMBOLIC = {'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope', 'variable',
+                 'constant', 'is_tensor', 'is_keras_tensor', 'int_shape', 'ndim', 'dtype',
+                 'count_params', 'is_sparse', 'eval', 'get_value', 'batch_get_value', 'set_value',
                  'batch_set_value', 'print_tensor', 'update', 'update_add', 'update_sub',
                  'moving_average_update', 'gradients', 'function'}
 for _name in __all__:
