@@ -43,7 +43,13 @@ def _probabilities(y_pred, caller):
 def _label_sequences(labels, label_length, input_length, num_classes, time_steps):
     """Check the dense labels as TensorFlow's CTCLoss does and return (labels, lengths): each
     row's labels up to its first blank-or-above class (which ends the sequence, as in TF) and
-    their count. Everything here is a small host array."""
+    their count. Everything here is a small host array.
+
+    A row whose first label is the blank has no labels: its loss is that of emitting nothing,
+    -sum_t log y_blank(t) (Keras' image_ocr example labels its blank images so). TensorFlow's
+    kernel has no such case -- its lattice then has one state and it writes past it -- and
+    returns another number (5.322034 for uniform probabilities over 4 classes and 5 steps,
+    where emitting nothing has -log(0.25^5) = 6.931472)."""
     batch = labels.shape[0]
     blank = num_classes - 1
     # ctc_label_dense_to_sparse keeps the first label_length labels, at most all of them
@@ -63,10 +69,6 @@ def _label_sequences(labels, label_length, input_length, num_classes, time_steps
     lengths = np.where(ended.any(axis=1), ended.argmax(axis=1), count)
     for b in range(batch):
         row = labels[b, :count[b]]
-        if lengths[b] == 0:
-            raise ValueError(f"ctc_batch_cost: the first label of sample {b} is the blank class "
-                             f"{blank} (or above), which leaves no label; received labels "
-                             f"{row.tolist()}.")
         if (row[lengths[b]:] < blank).any():
             raise ValueError(f"ctc_batch_cost: labels after the blank class {blank} (or above) "
                              f"must be blank too, as they end the sequence; received labels "
@@ -127,12 +129,15 @@ def _ctc_loss(logits, labels, label_lengths, input_lengths):
         reach = xp.logaddexp(reach, xp.where(skip_dev, _shift(previous, 2, log_zero), log_zero))
         alpha[t] = reach + emit[:, t]
     end = alpha[last_step, rows]
-    loss = -xp.logaddexp(end[rows, final_state], end[rows, final_state - 1])
+    # the paths end on the last label or the blank after it (only that blank: no labels)
+    loss = -xp.logaddexp(end[rows, final_state], xp.where(
+        final_state > 0, end[rows, final_state - 1], log_zero))
 
     def vjp(dy, needs):
         beta = xp.full_like(alpha, log_zero)
         beta[last_step, rows, final_state] = 0
-        beta[last_step, rows, final_state - 1] = 0
+        with_labels = xp.asarray(label_lengths > 0)
+        beta[last_step[with_labels], rows[with_labels], final_state[with_labels] - 1] = 0
         skip_ahead = _shift(skip_dev, -2, False)
         for t in range(int(input_lengths.max()) - 2, -1, -1):
             following = beta[t + 1] + emit[:, t + 1]
