@@ -17,8 +17,8 @@ import gkeras
 from gkeras import applications
 from gkeras import backend as K
 from gkeras.applications import (densenet, imagenet_utils, inception_resnet_v2, inception_v3,
-                                 mobilenet, mobilenet_v2, resnet, resnet50, resnet_v2, vgg16, vgg19,
-                                 xception)
+                                 mobilenet, mobilenet_v2, nasnet, resnet, resnet50, resnet_v2, vgg16,
+                                 vgg19, xception)
 from gkeras.utils import get_file
 
 FIXTURES = pathlib.Path(__file__).parent / 'fixtures'
@@ -161,6 +161,11 @@ def test_argument_errors():
         applications.MobileNet(weights=None, include_top=False, input_shape=(32, 32))
     with pytest.raises(TypeError):
         applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=1)
+    with pytest.raises(ValueError, match='must be a multiple of 24'):
+        nasnet.NASNet(penultimate_filters=100, include_top=False, input_shape=(32, 32, 3))
+    with pytest.raises(ValueError, match='only be loaded with NASNetLarge or NASNetMobile'):
+        nasnet.NASNet(penultimate_filters=96, num_blocks=1, weights='imagenet',
+                      include_top=False, default_size=64)
 
 
 def test_input_tensor_is_used_as_the_input():
@@ -203,7 +208,8 @@ def reference_preprocess(x, mode, data_format):
                                           (resnet, 'caffe'), (resnet_v2, 'tf'),
                                           (inception_v3, 'tf'), (inception_resnet_v2, 'tf'),
                                           (xception, 'tf'), (mobilenet, 'tf'),
-                                          (mobilenet_v2, 'tf'), (densenet, 'torch')])
+                                          (mobilenet_v2, 'tf'), (nasnet, 'tf'),
+                                          (densenet, 'torch')])
 @pytest.mark.parametrize('data_format', ['channels_last', 'channels_first'])
 @pytest.mark.parametrize('batch', [True, False])
 def test_preprocess_input(module, mode, data_format, batch, rng):

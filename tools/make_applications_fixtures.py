@@ -9,7 +9,7 @@ For every configuration in CONFIGS (a constructor: a name in keras.applications,
 '<module>.<name>' for one in a module of it; its keyword arguments with weights=None; and the
 image_data_format), the JSON stores under `models/<config>`: `constructor`, `kwargs`,
 `data_format`, `model_name`, `layers` (per layer: [name, class name, output shape, [weight
-name, weight shape]...]) and `count_params`. Layer names come from a fresh K.clear_session(),
+name from the layer's name on, weight shape]...]) and `count_params`. Layer names come from a fresh K.clear_session(),
 so auto-named layers are numbered from 1.
 
 For the configurations in OUTPUTS the model also runs predict on a fixed input, with weights
@@ -23,6 +23,7 @@ arguments (fname, origin, cache_subdir, file_hash or md5_hash) with which
 `constructor(weights='imagenet', **kwargs)` calls keras.utils.get_file; the call is refused,
 so nothing is downloaded.
 """
+import functools
 import json
 import os
 import sys
@@ -30,6 +31,7 @@ import sys
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import keras  # noqa: E402
+import keras_applications.nasnet  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import applications  # noqa: E402
@@ -82,6 +84,13 @@ CONFIGS = [
                                             pooling='max'), 'channels_last'),
     ('resnet152v2_cf', 'ResNet152V2', dict(include_top=False, input_shape=(3, 32, 32)),
      'channels_first'),
+    ('nasnet_mobile_top', 'NASNetMobile', dict(include_top=True, input_shape=(32, 32, 3),
+                                               classes=10), 'channels_last'),
+    # NASNetLarge's cell wiring (skip_reduction=True) at a fraction of its size
+    ('nasnet_small_max', 'nasnet.NASNet', dict(penultimate_filters=192, num_blocks=1,
+                                               stem_block_filters=16, include_top=False,
+                                               input_shape=(32, 32, 3), pooling='max'),
+     'channels_last'),
 ]
 
 # weights='imagenet' builds whose get_file calls are recorded (the download is refused)
@@ -102,6 +111,8 @@ IMAGENET = [
     ('resnet_resnet50_top', 'resnet.ResNet50', dict(include_top=True)),
     ('resnet101_notop', 'ResNet101', dict(include_top=False)),
     ('resnet152v2_notop', 'ResNet152V2', dict(include_top=False)),
+    ('nasnet_mobile_top', 'NASNetMobile', dict(include_top=True)),
+    ('nasnet_large_notop', 'NASNetLarge', dict(include_top=False)),
 ]
 
 # config -> 'h5' (seeded weights, also written by save_weights) or 'seeded'
@@ -114,6 +125,7 @@ OUTPUTS = {
     'mobilenet_v2_top': 'seeded',
     'inception_resnet_v2_notop': 'seeded',
     'resnet50v2_top': 'seeded',
+    'nasnet_mobile_top': 'seeded',
 }
 
 
@@ -140,7 +152,12 @@ def seeded_weights(weights, seed=0):
 
 
 def constructor_named(name):
-    """keras.applications.<name>; a dotted name reaches into a module ('resnet.ResNet50')."""
+    """keras.applications.<name>; a dotted name reaches into a module ('resnet.ResNet50').
+    'nasnet.NASNet', which Keras 2.2.5 does not re-export, is keras_applications' own, given
+    Keras' modules as keras.applications gives them to the others."""
+    if name == 'nasnet.NASNet':
+        return functools.partial(keras_applications.nasnet.NASNet, backend=keras.backend,
+                                 layers=keras.layers, models=keras.models, utils=keras.utils)
     found = applications
     for part in name.split('.'):
         found = getattr(found, part)
@@ -171,13 +188,23 @@ def record_get_file_call(constructor, kwargs):
     return calls
 
 
+def weight_name(layer, weight):
+    """`weight`'s name from its layer's name on: '<layer>/<weight>:0'. The name scopes
+    NASNet's cells open (K.name_scope) put theirs before it in TensorFlow's graph; gkeras
+    runs eagerly and names weights after their layers only."""
+    start = weight.name.rfind(layer.name + '/')
+    assert start == 0 or weight.name[start - 1] == '/', weight.name
+    return weight.name[start:]
+
+
 def describe(model):
     layers = []
     for layer in model.layers:
         shape = layer.output_shape
         # some layers' shapes hold NumPy integers, which json refuses
         entry = [layer.name, type(layer).__name__, [None if d is None else int(d) for d in shape]]
-        entry += [[w.name, [int(d) for d in K.int_shape(w)]] for w in layer.weights]
+        entry += [[weight_name(layer, w), [int(d) for d in K.int_shape(w)]]
+                  for w in layer.weights]
         layers.append(entry)
     return layers
 

@@ -1,5 +1,4 @@
-"""gkeras.applications: Keras 2.2.5's ImageNet models (keras.applications), all but NASNet
-(its cells need K.name_scope, which gkeras' backend does not have).
+"""gkeras.applications: Keras 2.2.5's ImageNet models (keras.applications).
 
 Each model is built with the layer names and order of keras_applications 1.0.8, so the
 official weight files (downloaded by weights='imagenet' through gkeras.utils.get_file, from the
@@ -48,6 +47,7 @@ from .inception_resnet_v2 import InceptionResNetV2
 from .inception_v3 import InceptionV3
 from .mobilenet import MobileNet
 from .mobilenet_v2 import MobileNetV2
+from .nasnet import NASNetLarge, NASNetMobile
 from .resnet import ResNet101, ResNet152
 from .resnet50 import ResNet50
 from .resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
