@@ -85,74 +85,23 @@ def VGG16(include_top=True,
             or invalid input shape.
     """
 
-    img_input = _model_utils.model_input(weights, include_top, classes, input_tensor,
-                                         input_shape, default_size=224, min_size=32)
-    # Block 1
-    x = layers.Conv2D(64, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block1_conv1')(img_input)
-    x = layers.Conv2D(64, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block1_conv2')(x)
-    x = layers.MaxPooling2D((2, 2), strides=(2, 2), name='block1_pool')(x)
+    return build_vgg('vgg16', (2, 2, 3, 3, 3), (WEIGHTS_FILE, WEIGHTS_FILE_NO_TOP),
+                     include_top, weights, input_tensor, input_shape, pooling, classes)
 
-    # Block 2
-    x = layers.Conv2D(128, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block2_conv1')(x)
-    x = layers.Conv2D(128, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block2_conv2')(x)
-    x = layers.MaxPooling2D((2, 2), strides=(2, 2), name='block2_pool')(x)
 
-    # Block 3
-    x = layers.Conv2D(256, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block3_conv1')(x)
-    x = layers.Conv2D(256, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block3_conv2')(x)
-    x = layers.Conv2D(256, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block3_conv3')(x)
-    x = layers.MaxPooling2D((2, 2), strides=(2, 2), name='block3_pool')(x)
-
-    # Block 4
-    x = layers.Conv2D(512, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block4_conv1')(x)
-    x = layers.Conv2D(512, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block4_conv2')(x)
-    x = layers.Conv2D(512, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block4_conv3')(x)
-    x = layers.MaxPooling2D((2, 2), strides=(2, 2), name='block4_pool')(x)
-
-    # Block 5
-    x = layers.Conv2D(512, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block5_conv1')(x)
-    x = layers.Conv2D(512, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block5_conv2')(x)
-    x = layers.Conv2D(512, (3, 3),
-                      activation='relu',
-                      padding='same',
-                      name='block5_conv3')(x)
-    x = layers.MaxPooling2D((2, 2), strides=(2, 2), name='block5_pool')(x)
+def build_vgg(name, convolutions, weight_files, include_top, weights, input_tensor,
+              input_shape, pooling, classes):
+    """The VGG network `name` with convolutions[b] 3x3 convolutions in block b + 1 (VGG16:
+    2, 2, 3, 3, 3; VGG19: 2, 2, 4, 4, 4), Keras' layer names, and its weight files (with the
+    top, without)."""
+    x = img_input = _model_utils.model_input(weights, include_top, classes, input_tensor,
+                                             input_shape, default_size=224, min_size=32)
+    for block, (filters, count) in enumerate(zip((64, 128, 256, 512, 512), convolutions),
+                                             start=1):
+        for index in range(1, count + 1):
+            x = layers.Conv2D(filters, (3, 3), activation='relu', padding='same',
+                              name=f'block{block}_conv{index}')(x)
+        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name=f'block{block}_pool')(x)
 
     if include_top:
         # Classification block
@@ -163,7 +112,5 @@ def VGG16(include_top=True,
     else:
         x = _model_utils.pool_features(x, pooling)
 
-    model = _model_utils.create_model(img_input, input_tensor, x, 'vgg16')
-
-    return _model_utils.load_weights(
-        model, weights, WEIGHTS_FILE if include_top else WEIGHTS_FILE_NO_TOP)
+    model = _model_utils.create_model(img_input, input_tensor, x, name)
+    return _model_utils.load_weights(model, weights, weight_files[0 if include_top else 1])
