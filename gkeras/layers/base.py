@@ -107,6 +107,24 @@ def _apply(function, *args):
     return symbolic_ops.apply_symbolic(function, args, {})
 
 
+def run_on_zeros(symbols, run):
+    """The two results of run(zeros like the symbolic tensors), every unknown dimension 2 and
+    then 3 (no tape, no float warnings): how output shapes are found by running a function."""
+    backend = selection.active()
+    results = []
+    for size in (2, 3):
+        zeros = [ad.Tensor(backend.xp.zeros(tuple(size if d is None else d for d in x.shape),
+                                            dtype=x.dtype)) for x in symbols]
+        with ad.no_grad(), np.errstate(all='ignore'):
+            results.append(run(zeros))
+    return results
+
+
+def known_dimensions(first, second):
+    """A shape from the shapes of two run_on_zeros results: a dimension that differs is unknown."""
+    return tuple(a if a == b else None for a, b in zip(first, second))
+
+
 def is_symbolic(x):
     if isinstance(x, (list, tuple)):
         return any(is_symbolic(t) for t in x)
@@ -454,16 +472,10 @@ class Layer:
         if cls.compute_output_shape is not Layer.compute_output_shape or \
                 cls.__module__.startswith('gkeras.'):
             return None
-        backend = selection.active()
-        runs = []
         previous, _collector.active = _collector.active, None
         try:
-            for size in (2, 3):
-                zeros = [ad.Tensor(backend.xp.zeros(tuple(size if d is None else d
-                                                          for d in x._keras_shape),
-                                                    dtype=x.dtype)) for x in inputs]
-                with ad.no_grad(), np.errstate(all='ignore'):
-                    runs.append(self._call_eager(zeros if as_list else zeros[0], training=False))
+            runs = run_on_zeros(inputs, lambda zeros: self._call_eager(
+                zeros if as_list else zeros[0], training=False))
         except Exception:  # noqa: BLE001 (any failure: fall back to compute_output_shape)
             return None
         finally:
@@ -473,8 +485,7 @@ class Layer:
         first, second = (_to_list(run) for run in runs)
         if not all(isinstance(t, ad.Tensor) for t in first + second):
             return None
-        shapes = [tuple(a if a == b else None for a, b in zip(x.shape, y.shape))
-                  for x, y in zip(first, second)]
+        shapes = [known_dimensions(x.shape, y.shape) for x, y in zip(first, second)]
         return shapes if isinstance(runs[0], (list, tuple)) else shapes[0]
 
     def _call_symbolic(self, inputs, **kwargs):

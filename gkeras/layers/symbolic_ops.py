@@ -18,8 +18,7 @@ import numpy as np
 from .. import backend as K
 from ..backend import autodiff as ad
 from ..backend import symbolic as backend_symbolic
-from ..backend import selection
-from .base import KerasTensor, Layer, _to_list
+from .base import KerasTensor, Layer, _to_list, known_dimensions, run_on_zeros
 
 
 class _Slot:
@@ -81,30 +80,23 @@ class SymbolicOp(Layer):
     def _infer_output(self):
         """(shape, dtype) of the output, from running the function on zeros: twice, with every
         unknown dimension 2 and then 3; an output dimension that differs is unknown."""
-        backend = selection.active()
-        results = []
-        for size in (2, 3):
-            zeros = [ad.Tensor(backend.xp.zeros(tuple(size if d is None else d for d in x.shape),
-                                                dtype=x.dtype)) for x in self.symbols]
-            try:
-                with ad.no_grad(), np.errstate(all='ignore'):
-                    out = self.call(zeros)
-            except Exception as error:
-                raise ValueError(
-                    f"{_display_name(self.function)} cannot be applied to symbolic tensors of "
-                    f"shapes {[x.shape for x in self.symbols]}: {error}") from error
+        try:
+            results = run_on_zeros(self.symbols, self.call)
+        except Exception as error:
+            raise ValueError(
+                f"{_display_name(self.function)} cannot be applied to symbolic tensors of "
+                f"shapes {[x.shape for x in self.symbols]}: {error}") from error
+        for out in results:
             if not isinstance(out, ad.Tensor):
                 raise ValueError(
                     f"{_display_name(self.function)} on symbolic tensors must return one tensor; "
                     f"it returned {type(out).__name__}. Wrap the computation in a Lambda layer.")
-            results.append(out)
         first, second = (tuple(out.shape) for out in results)
         if len(first) != len(second):
             raise ValueError(f"{_display_name(self.function)} on symbolic tensors of shapes "
                              f"{[x.shape for x in self.symbols]}: the rank of the result depends "
                              "on the batch size; wrap the computation in a Lambda layer.")
-        shape = tuple(a if a == b else None for a, b in zip(first, second))
-        return shape, str(np.dtype(results[0].dtype))
+        return known_dimensions(first, second), str(np.dtype(results[0].dtype))
 
     def get_config(self):
         raise ValueError(f"{self.name!r} is {_display_name(self.function)} applied to symbolic "
