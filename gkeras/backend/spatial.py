@@ -5,6 +5,7 @@ CUDA code in cuda/). Everything spatial in gkeras.layers goes through the functi
 """
 import builtins
 import math
+import weakref
 
 import numpy as np
 
@@ -161,6 +162,53 @@ def _geometry(x_shape, kernel, strides, padding, dilation, channels_first, group
 
 
 # ---------------------------------------------------------------------------------------------
+# Relu gates applied early
+#
+# The gradient through conv(..., relu=True) is the output gradient where the output is > 0, a
+# pass over three arrays of the output's size. When that output feeds a max pooling or a
+# stride-1 convolution, those ops can apply the gate more cheaply to the gradient they return
+# (pooling to its 4x smaller output gradient, since a window's maximum is > 0 exactly where its
+# chosen element is; the convolution block by block while its input gradient is in cache). They
+# mark what they return as gated for that output, and the producing conv skips its own pass when
+# the whole gradient reaching it is such an array; where gradients from several consumers were
+# summed into a new array, it is not marked and the conv gates it (gating twice changes
+# nothing). Both registries hold weak references only: a missing entry just means one more pass.
+
+_relu_outputs = {}  # id(conv output) -> weakref to it, for outputs of conv(..., relu=True)
+_gated_for = {}     # id(gradient) -> (weakref to it, weakref to the relu output it is gated for)
+
+
+def _remember(registry, array, value):
+    key = id(array)
+    try:
+        ref = weakref.ref(array, lambda _, key=key: registry.pop(key, None))
+    except TypeError:  # an array type without weak references: no early gates
+        return
+    registry[key] = (ref, value)
+
+
+def _remember_relu_output(out):
+    _remember(_relu_outputs, out, None)
+
+
+def _is_relu_output(array):
+    entry = _relu_outputs.get(id(array))
+    return entry is not None and entry[0]() is array
+
+
+def _mark_gated(grad, relu_output):
+    try:
+        _remember(_gated_for, grad, weakref.ref(relu_output))
+    except TypeError:
+        pass
+
+
+def _is_gated_for(grad, relu_output):
+    entry = _gated_for.get(id(grad))
+    return entry is not None and entry[0]() is grad and entry[1]() is relu_output
+
+
+# ---------------------------------------------------------------------------------------------
 # Autodiff primitives
 
 def conv(x, kernel, geom, bias=None, relu=False):
@@ -170,11 +218,18 @@ def conv(x, kernel, geom, bias=None, relu=False):
     backend = selection.active()
     xd, wd = raw(x), raw(kernel)
     out, state = backend.conv(xd, wd, geom, None if bias is None else raw(bias), relu)
+    if relu:
+        _remember_relu_output(out)
 
     def vjp(dy, needs):
-        if relu:
+        if relu and not _is_gated_for(dy, out):
             dy = backend.relu_grad(dy, out)
-        gx = backend.conv_grad_input(dy, wd, geom) if needs[0] else None
+        gx = None
+        if needs[0]:
+            gate = xd if _is_relu_output(xd) else None
+            gx = backend.conv_grad_input(dy, wd, geom, gate=gate)
+            if gate is not None:
+                _mark_gated(gx, gate)
         if bias is None:
             return gx, backend.conv_grad_weight(state, dy, geom, wd.shape) if needs[1] else None
         gw = gb = None
@@ -209,8 +264,18 @@ def conv_transpose(x, kernel, geom):
 def pool(x, geom, mode):
     """Max or average pooling over the windows of `geom` ('same' averages count real elements)."""
     backend = selection.active()
-    out, state = backend.pool(mode, raw(x), geom, keep_argmax=ad._needs_grad(x))
-    return ad._record(out, (x,), lambda dy, needs: (backend.pool_grad(mode, dy, state, geom),))
+    xd = raw(x)
+    out, state = backend.pool(mode, xd, geom, keep_argmax=ad._needs_grad(x))
+
+    def vjp(dy, needs):
+        if mode == 'max' and _is_relu_output(xd):
+            # x >= 0, and each window's maximum is the element its gradient goes to: gating
+            # the pooled gradient by max > 0 is the relu's gate on what reaches x
+            grad = backend.pool_grad(mode, backend.relu_grad(dy, out), state, geom)
+            _mark_gated(grad, xd)
+            return grad,
+        return backend.pool_grad(mode, dy, state, geom),
+    return ad._record(out, (x,), vjp)
 
 
 def extract_patches(x, geom):
