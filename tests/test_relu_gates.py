@@ -58,8 +58,8 @@ def test_early_gates_give_the_gradients_of_the_unfused_composition(backend, rng)
         variables = [ad.Variable(backend.asarray(a)) for a in arrays]
         loss = ad.reduce_sum(ad.square(network(conv)(*variables)))
         results.append([backend.to_numpy(g) for g in ad.gradients(loss, variables)])
-    for fused, plain in zip(*results):
-        np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)
+    for fused, plain in zip(*results):  # float32 sums in different orders
+        np.testing.assert_allclose(fused, plain, rtol=1e-4, atol=1e-5 * np.abs(plain).max())
 
 
 def test_the_convolution_skips_its_gate_pass_when_the_gradient_came_gated(numpy_backend, rng,

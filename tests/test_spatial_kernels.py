@@ -36,35 +36,47 @@ def case_id(case):
     return f'{case[0]}d-{case[6]}-s{case[5]}-d{case[7]}'
 
 
+# with a bias, the blocked kernels add a column of ones to the receptive fields (and a row,
+# the bias, to the kernel matrix): its product adds the bias, its transposed product gives the
+# bias gradient
+@pytest.mark.parametrize('with_bias', [False, True], ids=['no-bias', 'bias'])
 @pytest.mark.parametrize('block_bytes', BLOCK_BYTES)
 @pytest.mark.parametrize('data_format', FORMATS)
 @pytest.mark.parametrize('case', BLOCKED_CASES, ids=case_id)
 def test_blocked_convolution_matches_loop_reference(backend, rng, monkeypatch, case, data_format,
-                                                     block_bytes):
+                                                     block_bytes, with_bias):
     rank, batch, size, channels, kernel, strides, padding, dilation, filters = case
     if padding == 'causal' and data_format == 'channels_first':
         pytest.skip('causal padding is a channels_last (temporal) option')
     monkeypatch.setattr(NumpyBackend, 'block_bytes', block_bytes)
+    first = data_format == 'channels_first'
     x = make_input(rng, batch, size, channels, data_format)
     w = rng.standard_normal(kernel + (channels, filters)).astype('float32')
+    b = rng.standard_normal(filters).astype('float32') if with_bias else None
     y = spatial.convolution(backend.asarray(x), backend.asarray(w), strides, padding, data_format,
-                            dilation)
-    expected = ref.conv(x, w, strides, padding, dilation, data_format == 'channels_first')
+                            dilation, bias=None if b is None else backend.asarray(b))
+    expected = ref.conv(x, w, strides, padding, dilation, first)
+    if with_bias:
+        expected += b.reshape((filters,) + (1,) * rank if first else (filters,))
     np.testing.assert_allclose(backend.to_numpy(y.data), expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize('with_bias', [False, True], ids=['no-bias', 'bias'])
 @pytest.mark.parametrize('block_bytes', BLOCK_BYTES)
 @pytest.mark.parametrize('case', BLOCKED_CASES, ids=case_id)
-def test_blocked_convolution_gradients(backend, rng, monkeypatch, case, block_bytes):
+def test_blocked_convolution_gradients(backend, rng, monkeypatch, case, block_bytes, with_bias):
     rank, batch, size, channels, kernel, strides, padding, dilation, filters = case
     monkeypatch.setattr(NumpyBackend, 'block_bytes', block_bytes)
     first = padding != 'causal' and rank == 2  # channels_first through the 2D cases
     data_format = 'channels_first' if first else 'channels_last'
     x = rng.standard_normal((batch,) + size + (channels,))
     x = np.moveaxis(x, -1, 1) if first else x
-    check_gradients(lambda a, b: spatial.convolution(a, b, strides, padding, data_format,
-                                                     dilation),
-                    x, rng.standard_normal(kernel + (channels, filters)), noncontiguous=True)
+    arrays = [x, rng.standard_normal(kernel + (channels, filters))]
+    if with_bias:
+        arrays.append(rng.standard_normal(filters))
+    check_gradients(lambda a, k, *c: spatial.convolution(a, k, strides, padding, data_format,
+                                                         dilation, bias=c[0] if c else None),
+                    *arrays, noncontiguous=True)
 
 
 def test_an_empty_batch_convolves_and_pools_to_empty_outputs_and_zero_gradients(backend):
