@@ -236,6 +236,10 @@ def _operands(a, b):
 
 def _like(value, reference):
     if type(value) in (bool, int, float):
+        if type(value) is not bool and reference.dtype.kind == 'f':
+            # what NumPy 2 does with a Python number beside a float array; NumPy 1.x would
+            # widen a float32 0-d array (a sum, a mean) to float64
+            return reference.dtype.type(value)
         return value
     xp = _xp()
     dtype = reference.dtype if xp.issubdtype(reference.dtype, xp.floating) else None
