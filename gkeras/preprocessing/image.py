@@ -12,6 +12,7 @@ order-0 and order-1 interpolation and its 'constant', 'nearest', 'reflect' and '
 NumPy; PIL's brightness enhancement is reproduced in NumPy too. PIL stays optional: only reading
 and writing image files needs it.
 """
+import math
 import os
 import threading
 import warnings
@@ -164,16 +165,19 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
         raise ValueError("apply_affine_transform: gkeras interpolates with `order` 0 or 1 "
                          f"only. Received: order={order!r}")
 
+    # the angles' sines and cosines from the math module: correctly rounded, as NumPy 2's are
+    # (NumPy 1.x's vectorized ones differ in the last bit, which moves sampling points that fall
+    # on a border and changes the image); tf_keras computes them with NumPy
     transform_matrix = None
     if theta != 0:
-        theta = np.deg2rad(theta)
-        transform_matrix = np.array([[np.cos(theta), -np.sin(theta), 0],
-                                     [np.sin(theta), np.cos(theta), 0],
+        theta = math.radians(theta)
+        transform_matrix = np.array([[math.cos(theta), -math.sin(theta), 0],
+                                     [math.sin(theta), math.cos(theta), 0],
                                      [0, 0, 1]])
     for needed, matrix in (
             (tx != 0 or ty != 0, lambda: np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]])),
-            (shear != 0, lambda: np.array([[1, -np.sin(np.deg2rad(shear)), 0],
-                                           [0, np.cos(np.deg2rad(shear)), 0],
+            (shear != 0, lambda: np.array([[1, -math.sin(math.radians(shear)), 0],
+                                           [0, math.cos(math.radians(shear)), 0],
                                            [0, 0, 1]])),
             (zx != 1 or zy != 1, lambda: np.array([[zx, 0, 0], [0, zy, 0], [0, 0, 1]]))):
         if needed:
