@@ -5,7 +5,6 @@ import pathlib
 import re
 import subprocess
 import sys
-import tomllib
 
 import numpy as np
 import pytest
@@ -47,6 +46,8 @@ def test_unknown_backend_names_raise_and_list_the_choices(restore_backend, name)
 
 
 def declared_extras():
+    tomllib = pytest.importorskip('tomllib', reason='tomllib is in the standard library from '
+                                  'Python 3.11 on')
     with open(ROOT / 'pyproject.toml', 'rb') as f:
         return set(tomllib.load(f)['project']['optional-dependencies'])
 

@@ -239,6 +239,8 @@ def two_threads():
 
 
 @pytest.mark.skipif(not hasattr(os, 'fork'), reason='fork only')
+# forking a process that has threads is what this test is about (Python 3.12+ warns of it)
+@pytest.mark.filterwarnings('ignore:This process .* is multi-threaded:DeprecationWarning')
 def test_a_forked_child_runs_the_kernels_on_threads_of_its_own(two_threads, monkeypatch):
     # the parent's pool threads do not exist in a forked child: a child that handed work to
     # them waited forever (with the pool's one worker started, its executor made no other)

@@ -209,8 +209,10 @@ def test_update_in_pieces_is_bit_for_bit_the_whole_array_update(backend, rng, mo
 def test_a_step_allocates_no_array_of_the_parameters_size(case):
     import tracemalloc  # NumPy reports its array buffers to tracemalloc
     K.set_backend('numpy')
-    w = ad.Variable(np.linspace(-1, 1, 300 * 400, dtype=np.float32).reshape(300, 400))
-    grad = np.full((300, 400), 0.25, np.float32)
+    # large enough that NumPy's own fixed-size buffers (8192 elements; NumPy 1.x's reductions
+    # take one) stay far below the bound, while a temporary of the parameter's size would not
+    w = ad.Variable(np.linspace(-1, 1, 600 * 800, dtype=np.float32).reshape(600, 800))
+    grad = np.full((600, 800), 0.25, np.float32)
     opt = UPDATE_CASES[case]()
     opt.apply_gradients([w], [grad])  # creates the slots and scratch buffers
     tracemalloc.start()
