@@ -4,6 +4,7 @@
         [--repeat N] [--threads N] [--peers torch,tf] [--torch-python PATH] [--tf-python PATH]
         [--json FILE]
     python3 bench/compare.py --backend cupy --kernels
+    python3 bench/compare.py --backend numpy --kernels [--shapes cifar_conv2_n128_c32_32,...]
 
 Every (model, framework) pair runs in a fresh subprocess of this script (`--worker`), under the
 interpreter chosen for that framework, so one framework's threads, caches and memory do not touch
@@ -36,9 +37,15 @@ FRAMEWORKS = ('gkeras', 'torch', 'tf')
 MARKER = 'BENCH-RESULT '
 WORKER_TIMEOUT_S = 1800
 CONV_SHAPES = {
-    # name: (N, H, W, C, K, padding)
+    # name: (N, H, W, C, K, padding); BENCH.md's GPU shape, then the convolutions of the two
+    # CNN benchmark models (mnist_cnn_b128, cifar_cnn_b128)
     'bench_conv_n64_c64_56': (64, 56, 56, 64, 64, 'same'),
     'mnist_conv1_n128_c1_28': (128, 28, 28, 1, 32, 'valid'),
+    'mnist_conv2_n128_c32_26': (128, 26, 26, 32, 64, 'valid'),
+    'cifar_conv1_n128_c3_32': (128, 32, 32, 3, 32, 'same'),
+    'cifar_conv2_n128_c32_32': (128, 32, 32, 32, 32, 'valid'),
+    'cifar_conv3_n128_c32_15': (128, 15, 15, 32, 64, 'same'),
+    'cifar_conv4_n128_c64_15': (128, 15, 15, 64, 64, 'valid'),
 }
 
 
@@ -278,11 +285,53 @@ def _torch_conv(shape, backend, tf32):
     return forward, forward_backward, synchronize, info
 
 
+def _tf_conv(shape, backend):
+    """Forward and forward+backward closures of TensorFlow's conv2d (oneDNN on the CPU), NHWC,
+    each a tf.function whose results are copied to NumPy arrays."""
+    import numpy as np
+    import tensorflow as tf
+
+    if backend == 'cupy':
+        raise ImportError('the tf kernel comparison is for the CPU')
+    threads = os.environ.get('TF_NUM_INTRAOP_THREADS')
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+    n, h, w, c, k, padding = shape
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.standard_normal((n, h, w, c), dtype=np.float32))
+    kernel = tf.constant(rng.standard_normal((3, 3, c, k), dtype=np.float32))
+    pad = padding.upper()
+    dy = tf.constant(rng.standard_normal(tf.nn.conv2d(x, kernel, 1, pad).shape,
+                                         dtype=np.float32))
+    conv = tf.function(lambda: tf.nn.conv2d(x, kernel, 1, pad))
+
+    @tf.function
+    def outputs_and_gradients():
+        # the output is returned too: else the graph would drop the forward convolution, which
+        # the gradients do not read
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernel])
+            y = tf.nn.conv2d(x, kernel, 1, pad)
+        return [y] + tape.gradient(y, [x, kernel], output_gradients=dy)
+
+    def forward():
+        return conv().numpy()
+
+    def forward_backward():
+        return [t.numpy() for t in outputs_and_gradients()]
+
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or 'default'
+    info = f'TensorFlow {tf.__version__} conv2d on the CPU, intra-op threads: {threads}'
+    return forward, forward_backward, lambda: None, info
+
+
 def run_kernel_worker(framework, shape_name, backend, steps, warmup, tf32=False):
     shape = CONV_SHAPES[shape_name]
     try:
         if framework == 'gkeras':
             forward, forward_backward, synchronize, info = _gkeras_conv(shape, backend)
+        elif framework == 'tf':
+            forward, forward_backward, synchronize, info = _tf_conv(shape, backend)
         else:
             forward, forward_backward, synchronize, info = _torch_conv(shape, backend, tf32)
     except ImportError as error:
@@ -449,16 +498,19 @@ def print_model_tables(results, model_names, peers, backend):
 
 
 def compare_kernels(args, peers):
-    """Conv kernel throughput: gkeras vs PyTorch (cuDNN float32, and TF32 on the GPU)."""
+    """Conv kernel throughput: gkeras vs PyTorch (cuDNN float32, and TF32 on the GPU) and, on
+    the CPU, TensorFlow (oneDNN)."""
     runs = [('gkeras', False)]
     if 'torch' in peers:
         runs.append(('torch', False))
         if args.backend == 'cupy':
             runs.append(('torch', True))
+    if 'tf' in peers and args.backend == 'numpy':
+        runs.append(('tf', False))
     steps = args.kernel_steps or (args.steps if args.backend == 'cupy' else 5)
     warmup = args.warmup if args.backend == 'cupy' else 1
     results = {}
-    for shape_name in CONV_SHAPES:
+    for shape_name in args.shapes:
         for framework, tf32 in runs:
             print(f'... {shape_name} / {framework}{" tf32" if tf32 else ""}', file=sys.stderr,
                   flush=True)
@@ -467,18 +519,18 @@ def compare_kernels(args, peers):
                                ['--tf32'] if tf32 else [])
             results[(shape_name, framework, tf32)] = _spawn(_python_for(framework, args),
                                                             worker_args, args)
-    print_kernel_table(results, runs, steps, warmup)
+    print_kernel_table(results, runs, steps, warmup, args.shapes)
     return results
 
 
-def print_kernel_table(results, runs, steps, warmup):
+def print_kernel_table(results, runs, steps, warmup, shapes):
     notes, rows = [], []
     for (shape_name, framework, tf32), r in results.items():
         line = r['info'] if r['status'] == 'ok' else (
             f"{shape_name} / {framework}: {r['status']}: {r['reason']}")
         if line not in notes:
             notes.append(line)
-    for shape_name in CONV_SHAPES:
+    for shape_name in shapes:
         ours = results[(shape_name, 'gkeras', False)]
         for phase in ('forward', 'forward_backward'):
             for framework, tf32 in runs:
@@ -495,7 +547,7 @@ def print_kernel_table(results, runs, steps, warmup):
           'forward+backward counts 3x the forward FLOPs; gkeras share = its TFLOP/s over '
           'the peer\'s')
     _print_table(['shape', 'phase', 'framework', 'ms', 'TFLOP/s', 'gkeras share'], rows)
-    if any(results[(name, 'gkeras', False)]['status'] != 'ok' for name in CONV_SHAPES):
+    if any(results[(name, 'gkeras', False)]['status'] != 'ok' for name in shapes):
         print('\nNO gkeras conv measurement: gkeras has no usable conv primitive here '
               '(reason above).')
 
@@ -522,6 +574,8 @@ def _parse(argv):
                         help='the conv kernel benchmark instead of the models')
     parser.add_argument('--kernel-steps', type=int, default=None,
                         help='timed runs per kernel (default: --steps on the GPU, 5 on the CPU)')
+    parser.add_argument('--shapes', default=','.join(CONV_SHAPES),
+                        help='comma-separated convolution shapes for --kernels')
     parser.add_argument('--json', help='also write the raw results to this file')
     # worker mode: one measurement in this process
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
@@ -531,12 +585,14 @@ def _parse(argv):
     parser.add_argument('--tf32', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.models = [m for m in args.models.split(',') if m]
+    args.shapes = [m for m in args.shapes.split(',') if m]
     peers = tuple(p for p in args.peers.split(',') if p)
     unknown = [p for p in peers if p not in FRAMEWORKS[1:]] + [
-        m for m in args.models if m not in models.MODELS]
+        m for m in args.models if m not in models.MODELS] + [
+        m for m in args.shapes if m not in CONV_SHAPES]
     if unknown:
-        parser.error(f'unknown peers or models: {unknown}; peers are torch, tf and models '
-                     f'{sorted(models.MODELS)}')
+        parser.error(f'unknown peers, models or shapes: {unknown}; peers are torch, tf, models '
+                     f'{sorted(models.MODELS)}, shapes {sorted(CONV_SHAPES)}')
     if args.steps < 1 or args.warmup < 0 or args.repeat < 1:
         parser.error('--steps and --repeat must be >= 1 and --warmup >= 0')
     return args, peers
