@@ -1228,6 +1228,9 @@ COVERED = {
     'eval', 'cast_to_floatx', 'print_tensor', 'slice', 'cumprod', 'in_top_k',
     'batch_normalization', 'normalize_batch_in_training', 'map_fn', 'foldl', 'foldr',
     'random_normal_variable', 'random_uniform_variable', 'is_sparse', 'to_dense',
+    # tested in test_symbolic_gradients.py
+    'placeholder', 'is_placeholder', 'get_session', 'set_session',
+    'manual_variable_initialization',
 }
 
 

@@ -5,12 +5,13 @@ gradient, records a VJP closure: `vjp(dy, needs) -> one gradient per input` (Non
 says the input wants none). `gradients` walks the tape in reverse topological order.
 """
 import contextlib
+import functools
 import math
 import threading
 
 import numpy
 
-from . import selection
+from . import selection, symbolic
 
 
 def _xp():
@@ -37,6 +38,17 @@ def no_grad():
 
 def tape_enabled():
     return _tape.enabled
+
+
+def _defers_to_symbolic(operator_method):
+    """A binary operator that returns NotImplemented beside a symbolic tensor, so that Python
+    calls the symbolic tensor's reflected operator instead."""
+    @functools.wraps(operator_method)
+    def method(self, other):
+        if symbolic.is_symbolic(other):
+            return NotImplemented
+        return operator_method(self, other)
+    return method
 
 
 class Tensor:
@@ -121,17 +133,31 @@ class Tensor:
         return reduce_min(self, axis, keepdims)
 
     # Python operators; the in-place forms (x -= y) rebind to a new tensor, so the tape stays valid.
+    # With a symbolic tensor (a model's KerasTensor) on the other side they defer to its
+    # operators, which record the operation in its graph (`loss = K.variable(0.); loss += ...`).
+    @_defers_to_symbolic
     def __add__(self, other): return add(self, other)
+    @_defers_to_symbolic
     def __radd__(self, other): return add(other, self)
+    @_defers_to_symbolic
     def __sub__(self, other): return subtract(self, other)
+    @_defers_to_symbolic
     def __rsub__(self, other): return subtract(other, self)
+    @_defers_to_symbolic
     def __mul__(self, other): return multiply(self, other)
+    @_defers_to_symbolic
     def __rmul__(self, other): return multiply(other, self)
+    @_defers_to_symbolic
     def __truediv__(self, other): return divide(self, other)
+    @_defers_to_symbolic
     def __rtruediv__(self, other): return divide(other, self)
+    @_defers_to_symbolic
     def __pow__(self, other): return power(self, other)
+    @_defers_to_symbolic
     def __rpow__(self, other): return power(other, self)
+    @_defers_to_symbolic
     def __matmul__(self, other): return matmul(self, other)
+    @_defers_to_symbolic
     def __rmatmul__(self, other): return matmul(other, self)
     def __neg__(self): return negative(self)
     def __pos__(self): return self
@@ -142,10 +168,15 @@ class Tensor:
     def __gt__(self, other): return _compare('greater', self, other)
     def __ge__(self, other): return _compare('greater_equal', self, other)
 
+    @_defers_to_symbolic
     def __iadd__(self, other): return add(self, other)
+    @_defers_to_symbolic
     def __isub__(self, other): return subtract(self, other)
+    @_defers_to_symbolic
     def __imul__(self, other): return multiply(self, other)
+    @_defers_to_symbolic
     def __itruediv__(self, other): return divide(self, other)
+    @_defers_to_symbolic
     def __ipow__(self, other): return power(self, other)
 
 

@@ -16,13 +16,15 @@ from . import config
 from . import selection
 from .autodiff import Tensor, Variable, as_tensor, raw
 from .config import epsilon, floatx, learning_phase
+from . import symbolic as _symbolic
 from .symbolic import symbolic_aware as _symbolic_aware
 
 __all__ = [
     # session and naming
-    'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope',
+    'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope', 'get_session',
+    'set_session', 'manual_variable_initialization',
     # array creation and inspection
-    'variable', 'constant', 'is_tensor', 'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype',
+    'variable', 'constant', 'placeholder', 'is_placeholder', 'is_tensor', 'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype',
     'count_params', 'cast', 'zeros', 'ones', 'eye', 'zeros_like', 'ones_like', 'identity',
     'random_normal', 'random_uniform', 'random_binomial', 'random_bernoulli', 'truncated_normal',
     'random_normal_variable', 'random_uniform_variable', 'arange', 'one_hot', 'cast_to_floatx',
@@ -160,6 +162,50 @@ def is_tensor(x):
 
 def is_keras_tensor(x):
     return getattr(x, '_keras_history', None) is not None
+
+
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """A symbolic input of this shape (None: any size), as `Input(batch_shape=shape)`: what
+    Keras 2 code feeds through K.function and differentiates with K.gradients."""
+    if sparse:
+        raise ValueError("K.placeholder: sparse placeholders are not supported (gkeras has no "
+                         "sparse tensors).")
+    if shape is None:
+        if ndim is None:
+            raise ValueError("K.placeholder: give a `shape` or an `ndim`.")
+        shape = (None,) * ndim
+    from ..layers.input_layer import Input
+    return Input(batch_shape=tuple(shape), dtype=dtype or floatx(), name=name)
+
+
+def is_placeholder(x):
+    """Whether x is a symbolic input (K.placeholder or Input), as Keras 2's placeholder test."""
+    history = getattr(x, '_keras_history', None)
+    return history is not None and type(history[0]).__name__ == 'InputLayer'
+
+
+def manual_variable_initialization(value):
+    """Keras 2's switch between TensorFlow initializing variables itself or the user: gkeras
+    variables hold their values from the start, so this only records the choice."""
+    _manual_initialization[0] = bool(value)
+
+
+_manual_initialization = [False]
+
+_NO_SESSION = ("gkeras runs eagerly on NumPy or CuPy, without TensorFlow, so there is no "
+               "session to {}. Threads on the CPU follow OMP_NUM_THREADS / "
+               "OPENBLAS_NUM_THREADS (or gkeras.backend.cpu_threads.set_thread_count); on the "
+               "GPU, memory grows as needed through CuPy's memory pool.")
+
+
+def get_session():
+    raise RuntimeError("K.get_session: " + _NO_SESSION.format('get'))
+
+
+def set_session(session):
+    """Keras 2 scripts set a TensorFlow session for its thread or GPU-memory options, which
+    change no results: warn and go on."""
+    warnings.warn("K.set_session: ignored. " + _NO_SESSION.format('set'), stacklevel=2)
 
 
 def shape(x):
@@ -1156,10 +1202,23 @@ def moving_average_update(x, value, momentum):
 
 def gradients(loss, variables):
     """Gradients of the scalar `loss` with respect to `variables`: a list of Tensors, one per
-    variable (also for a single variable, as tf.gradients); zeros where loss does not depend."""
+    variable (also for a single variable, as tf.gradients); zeros where loss does not depend.
+
+    With a symbolic loss (computed from a model's input or a placeholder), symbolic gradients:
+    with respect to symbolic tensors of its graph (its inputs, layer outputs) or to variables
+    (weights), evaluated by K.function, as in Keras 2 (conv_filter_visualization, deep_dream,
+    neural_style_transfer)."""
     if not isinstance(variables, (list, tuple)):
         variables = [variables]
-    return [Tensor(g) for g in ad.gradients(loss, list(variables))]
+    variables = list(variables)
+    if _symbolic.is_symbolic(loss):
+        return _symbolic.symbolic_gradients(loss, variables)
+    symbolic = [v for v in variables if _symbolic.is_symbolic(v)]
+    if symbolic:
+        raise ValueError(f"K.gradients: the loss is a {type(loss).__name__}, not a symbolic "
+                         f"tensor, so it cannot be differentiated with respect to the symbolic "
+                         f"tensors {symbolic}.")
+    return [Tensor(g) for g in ad.gradients(loss, variables)]
 
 
 def function(inputs, outputs, updates=None, name=None, **kwargs):
@@ -1185,7 +1244,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
 # those that inspect a symbolic tensor themselves or make no sense on one.
 
 _NOT_SYMBOLIC = {'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope', 'variable',
-                 'constant', 'is_tensor', 'is_keras_tensor', 'int_shape', 'ndim', 'dtype',
+                 'get_session', 'set_session', 'manual_variable_initialization', 'placeholder',
+                 'is_placeholder', 'constant', 'is_tensor', 'is_keras_tensor', 'int_shape', 'ndim', 'dtype',
                  'count_params', 'is_sparse', 'eval', 'get_value', 'batch_get_value', 'set_value',
                  'batch_set_value', 'print_tensor', 'update', 'update_add', 'update_sub',
                  'moving_average_update', 'gradients', 'function'}

@@ -7,6 +7,7 @@ import functools
 
 _symbolic_types = ()
 _symbolic_handler = None
+_gradients_handler = None
 
 
 def register_symbolic_handler(types, handler):
@@ -15,6 +16,20 @@ def register_symbolic_handler(types, handler):
     global _symbolic_types, _symbolic_handler
     _symbolic_types = tuple(types)
     _symbolic_handler = handler
+
+
+def register_gradients_handler(handler):
+    """Send K.gradients(loss, variables) with a symbolic loss to `handler(loss, variables)`."""
+    global _gradients_handler
+    _gradients_handler = handler
+
+
+def is_symbolic(value):
+    return isinstance(value, _symbolic_types)
+
+
+def symbolic_gradients(loss, variables):
+    return _gradients_handler(loss, variables)
 
 
 def _has_symbolic(values):

@@ -104,8 +104,52 @@ class SymbolicOp(Layer):
                          "be serialized.")
 
 
+class SymbolicGradients(SymbolicOp):
+    """K.gradients(loss, variables) on a symbolic loss, as a node of the graph: its inputs are
+    the loss and the symbolic tensors among `variables` (a model's inputs or layer outputs; the
+    others are Variables such as weights), its outputs the gradients, one per variable. A run
+    that records gradients (K.function, when its graph has such a node) computes them from that
+    run's values; elsewhere (predict, a run without gradients) it raises."""
+
+    def __init__(self, loss, variables):
+        Layer.__init__(self, name=f"k.gradients_{K.get_uid('k.gradients')}")
+        for v in variables:
+            if not isinstance(v, (KerasTensor, ad.Variable)):
+                raise ValueError(f"K.gradients: can differentiate a symbolic loss with respect "
+                                 f"to symbolic tensors and variables only; received "
+                                 f"{type(v).__name__}: {v!r}.")
+        self.function = K.gradients
+        self.targets = list(variables)
+        self.symbols = [loss] + [v for v in self.targets if isinstance(v, KerasTensor)]
+        self._output_shape = [tuple(v.shape) for v in self.targets]
+        self.dtype = K.floatx()
+        self.built = True
+
+    def call(self, inputs):
+        tensors = _to_list(inputs)
+        loss, values = tensors[0], iter(tensors[1:])
+        wrt = [next(values) if isinstance(v, KerasTensor) else v for v in self.targets]
+        if not ad.tape_enabled():
+            raise ValueError(f"{self.name}: symbolic gradients are computed by K.function; this "
+                             "run records no gradients (predict and evaluate do not).")
+        return [ad.Tensor(g) for g in ad.gradients(loss, wrt)]
+
+    def compute_output_shape(self, input_shape):
+        return list(self._output_shape)
+
+
+def symbolic_gradients(loss, variables):
+    """K.gradients with a symbolic loss: the gradient KerasTensors of a SymbolicGradients node."""
+    op = SymbolicGradients(loss, variables)
+    return _to_list(op(op.symbols if len(op.symbols) > 1 else op.symbols[0]))
+
+
 def is_symbolic_op(layer):
     return isinstance(layer, SymbolicOp)
+
+
+def differentiates(layer):
+    return isinstance(layer, SymbolicGradients)
 
 
 # ------------------------------------------------------------------ values of running graphs
@@ -161,3 +205,4 @@ def apply_symbolic(function, args, kwargs):
 
 
 backend_symbolic.register_symbolic_handler((KerasTensor,), apply_symbolic)
+backend_symbolic.register_gradients_handler(symbolic_gradients)

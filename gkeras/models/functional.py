@@ -1,5 +1,6 @@
 """Network: a graph of layer calls (Nodes) from input tensors to output tensors, run in order."""
 import collections
+import contextlib
 
 import numpy as np
 
@@ -368,17 +369,24 @@ class GraphFunction:
         symbolic = [x for x in inputs if isinstance(x, KerasTensor)]
         self._single = not isinstance(outputs, (list, tuple))
         self._network = Network(symbolic, _to_list(outputs), name='k_function')
+        # symbolic gradients among the outputs' ancestors (K.gradients on a symbolic loss):
+        # the run then records them, from float inputs that take gradients on
+        self._differentiates = any(symbolic_ops.differentiates(node.outbound_layer)
+                                   for node in self._network._execution_order)
 
     def __call__(self, values):
         values = _to_list(values)
         training = bool(values[self._phase_positions[0]]) if self._phase_positions else False
         arrays = [v for i, v in enumerate(values) if i not in self._phase_positions]
         backend = K.active()
-        tensors = [ad.Tensor(backend.asarray(np.asarray(v) if not hasattr(v, 'shape') else v,
-                                             dtype=K.floatx()
-                                             if np.asarray(v).dtype.kind == 'f' else None))
-                   for v in arrays]
-        with ad.no_grad(), backend_config.training_phase(training):
+        tensors = []
+        for v in arrays:
+            floating = np.asarray(v).dtype.kind == 'f'
+            data = backend.asarray(np.asarray(v) if not hasattr(v, 'shape') else v,
+                                   dtype=K.floatx() if floating else None)
+            tensors.append(ad.Tensor(data, requires_grad=self._differentiates and floating))
+        recording = contextlib.nullcontext() if self._differentiates else ad.no_grad()
+        with recording, backend_config.training_phase(training):
             outs = self._network._run_graph(tensors, training=training)
         return [backend.to_numpy(o.data) for o in outs]
 
