@@ -24,8 +24,9 @@ __all__ = [
     'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope', 'get_session',
     'set_session', 'manual_variable_initialization',
     # array creation and inspection
-    'variable', 'constant', 'placeholder', 'is_placeholder', 'is_tensor', 'is_keras_tensor', 'shape', 'int_shape', 'ndim', 'dtype',
-    'count_params', 'cast', 'zeros', 'ones', 'eye', 'zeros_like', 'ones_like', 'identity',
+    'variable', 'constant', 'placeholder', 'is_placeholder', 'is_tensor', 'is_keras_tensor',
+    'shape', 'int_shape', 'ndim', 'dtype', 'count_params', 'cast', 'zeros', 'ones', 'eye',
+    'zeros_like', 'ones_like', 'identity',
     'random_normal', 'random_uniform', 'random_binomial', 'random_bernoulli', 'truncated_normal',
     'random_normal_variable', 'random_uniform_variable', 'arange', 'one_hot', 'cast_to_floatx',
     'is_sparse', 'to_dense',
@@ -185,12 +186,8 @@ def is_placeholder(x):
 
 
 def manual_variable_initialization(value):
-    """Keras 2's switch between TensorFlow initializing variables itself or the user: gkeras
-    variables hold their values from the start, so this only records the choice."""
-    _manual_initialization[0] = bool(value)
-
-
-_manual_initialization = [False]
+    """Keras 2's switch between TensorFlow initializing variables itself or leaving it to the
+    user: gkeras variables hold their values from the start, so either way nothing changes."""
 
 _NO_SESSION = ("gkeras runs eagerly on NumPy or CuPy, without TensorFlow, so there is no "
                "session to {}. Threads on the CPU follow OMP_NUM_THREADS / "
@@ -1245,10 +1242,10 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
 
 _NOT_SYMBOLIC = {'backend', 'get_uid', 'reset_uids', 'clear_session', 'name_scope', 'variable',
                  'get_session', 'set_session', 'manual_variable_initialization', 'placeholder',
-                 'is_placeholder', 'constant', 'is_tensor', 'is_keras_tensor', 'int_shape', 'ndim', 'dtype',
-                 'count_params', 'is_sparse', 'eval', 'get_value', 'batch_get_value', 'set_value',
-                 'batch_set_value', 'print_tensor', 'update', 'update_add', 'update_sub',
-                 'moving_average_update', 'gradients', 'function'}
+                 'is_placeholder', 'constant', 'is_tensor', 'is_keras_tensor', 'int_shape', 'ndim',
+                 'dtype', 'count_params', 'is_sparse', 'eval', 'get_value', 'batch_get_value',
+                 'set_value', 'batch_set_value', 'print_tensor', 'update', 'update_add',
+                 'update_sub', 'moving_average_update', 'gradients', 'function'}
 for _name in __all__:
     if _name not in _NOT_SYMBOLIC:
         globals()[_name] = _symbolic_aware(globals()[_name])

@@ -440,6 +440,8 @@ class NumpyBackend:
         kernels = xp.ascontiguousarray(xp.swapaxes(w.reshape(geom.taps, channels, filters), 1, 2))
         interior = (slice(None),) + geom.interior
         targets = list(self._tap_offsets(geom))
+        if gate is not None:
+            gate = xp.ascontiguousarray(self._channels_last(gate, geom))
         dx = xp.empty((geom.batch,) + geom.spatial + (channels,), dtype=dtype)
         images = max(1, self.block_bytes // (per_image * (filters + channels) * dy.itemsize))
         blocks = [(n0, min(n0 + images, geom.batch)) for n0 in range(0, geom.batch, images)]
@@ -462,8 +464,6 @@ class NumpyBackend:
                 if gate is not None:
                     block = dx[n0:n1]
                     self.select(block, xp.greater(gate[n0:n1], 0), out=block)
-        if gate is not None:
-            gate = xp.ascontiguousarray(self._channels_last(gate, geom))
         cpu_threads.run(blocks, work)
         return self._from_channels_last(dx, geom)
 
