@@ -12,6 +12,8 @@ from gkeras.layers import Dense, Flatten, Input, Lambda, Layer, Reshape
 from gkeras.models import Model, Sequential, load_model
 from gkeras.optimizers import SGD
 
+import spatial_reference as ref
+
 FIXTURES = np.load(os.path.join(os.path.dirname(__file__), 'fixtures',
                                 'add_loss_reference.npz'))
 
@@ -292,3 +294,21 @@ def test_added_loss_errors(backend):
     silent.compile('sgd')
     with pytest.raises(ValueError, match='no loss to optimize'):
         silent.train_on_batch(np.ones((2, 3), 'float32'), None)
+
+
+def test_spatial_backend_functions_on_symbolic_tensors(backend, rng):
+    """K.conv2d, K.pool2d, K.resize_images... on a model's tensors record graph nodes too, with
+    the shapes of their eager results, and run in the model (checked against loop references)."""
+    image = Input((6, 5, 2))
+    kernel = rng.normal(size=(3, 3, 2, 4))
+    features = K.conv2d(image, K.variable(kernel), padding='same')
+    pooled = K.pool2d(features, (2, 2), strides=(2, 2), padding='same', pool_mode='max')
+    upsampled = K.resize_images(pooled, 2, 3, 'channels_last')
+    assert (features.shape, pooled.shape, upsampled.shape) == (
+        (None, 6, 5, 4), (None, 3, 3, 4), (None, 6, 9, 4))
+    x = rng.normal(size=(2, 6, 5, 2)).astype('float32')
+    got = K.function([image], [pooled, upsampled])([x])
+    expected = ref.pool(ref.conv(x, kernel, (1, 1), 'same', (1, 1), False), (2, 2), (2, 2),
+                        'same', 'max', False)
+    np.testing.assert_allclose(got[0], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got[1], np.repeat(np.repeat(got[0], 2, axis=1), 3, axis=2))

@@ -13,6 +13,7 @@ from . import autodiff as ad
 from . import selection
 from .autodiff import Tensor, raw
 from .config import normalize_data_format
+from .symbolic import symbolic_aware
 
 _PADDINGS = ('valid', 'same', 'causal', 'full')
 
@@ -580,3 +581,8 @@ __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv2d_transpose', 'conv3d_transpose',
            'depthwise_conv2d', 'separable_conv1d', 'separable_conv2d', 'pool2d', 'pool3d',
            'local_conv1d', 'local_conv2d', 'temporal_padding', 'spatial_3d_padding',
            'resize_images', 'resize_volumes']
+
+# as the other K functions: on a model's symbolic tensors they record a graph node (symbolic.py)
+for _name in __all__:
+    globals()[_name] = symbolic_aware(globals()[_name])
+del _name
