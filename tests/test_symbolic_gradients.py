@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gkeras import backend as K
+from gkeras.backend import autodiff as ad
 from gkeras.layers import Conv2D, Dense, Flatten, Input
 from gkeras.models import Model
 from gkeras.utils.layer_utils import get_source_inputs
@@ -134,6 +135,18 @@ def test_tensor_operators_defer_to_symbolic_tensors(backend):
     assert K.is_keras_tensor(total)
     (value,) = K.function([image], [total])([np.array([[1., 2.]])])
     assert float(value) == 6.0
+
+
+def test_a_gradient_function_records_even_inside_no_grad(backend, rng):
+    """A K.function with gradients called where the tape is off (a callback inside a predict
+    loop, say) still computes them."""
+    image = Input(shape=(3,))
+    (grad,) = K.gradients(K.sum(K.square(image)), image)
+    fetch = K.function([image], [grad])
+    x = rng.standard_normal((2, 3))
+    with ad.no_grad():
+        (value,) = fetch([x])
+    np.testing.assert_allclose(value, 2 * x, rtol=1e-6)
 
 
 def test_symbolic_gradients_refuse_runs_without_gradients(backend, rng):

@@ -36,6 +36,18 @@ def no_grad():
         _tape.enabled = previous
 
 
+@contextlib.contextmanager
+def enable_grad():
+    """Record operations for gradients inside the block, also within a no_grad block (a
+    K.function that computes gradients, called from a callback or a predict loop)."""
+    previous = _tape.enabled
+    _tape.enabled = True
+    try:
+        yield
+    finally:
+        _tape.enabled = previous
+
+
 def tape_enabled():
     return _tape.enabled
 

@@ -1,6 +1,5 @@
 """Network: a graph of layer calls (Nodes) from input tensors to output tensors, run in order."""
 import collections
-import contextlib
 
 import numpy as np
 
@@ -385,7 +384,7 @@ class GraphFunction:
             data = backend.asarray(np.asarray(v) if not hasattr(v, 'shape') else v,
                                    dtype=K.floatx() if floating else None)
             tensors.append(ad.Tensor(data, requires_grad=self._differentiates and floating))
-        recording = contextlib.nullcontext() if self._differentiates else ad.no_grad()
+        recording = ad.enable_grad() if self._differentiates else ad.no_grad()
         with recording, backend_config.training_phase(training):
             outs = self._network._run_graph(tensors, training=training)
         return [backend.to_numpy(o.data) for o in outs]
