@@ -659,6 +659,21 @@ def test_no_grad_records_nothing_and_restores(backend):
     assert ad.tape_enabled()
 
 
+def test_enable_grad_records_inside_no_grad_and_restores(backend):
+    v = var([1.0, 2.0])
+    with ad.no_grad():
+        with ad.enable_grad():
+            assert ad.tape_enabled()
+            out = ad.exp(v * 2.0)
+        assert not ad.tape_enabled()
+        with pytest.raises(RuntimeError):
+            with ad.enable_grad():
+                raise RuntimeError('inside')
+        assert not ad.tape_enabled()
+    (g,) = ad.gradients(ad.reduce_sum(out), [v])
+    np.testing.assert_allclose(to_np(g), 2 * np.exp([2.0, 4.0]), rtol=1e-12)
+
+
 def test_inference_under_no_grad_keeps_no_references(backend):
     v = var(np.ones((3, 3)))
     with ad.no_grad():
@@ -857,7 +872,7 @@ def test_float32_stays_float32_forward_and_backward(backend, name):
 def test_every_primitive_is_covered():
     """A new public function in autodiff.py needs a test here (and its name in this list)."""
     covered = {
-        'no_grad', 'tape_enabled', 'Tensor', 'Variable', 'raw', 'constant', 'as_tensor',
+        'no_grad', 'enable_grad', 'tape_enabled', 'Tensor', 'Variable', 'raw', 'constant', 'as_tensor',
         'unbroadcast', 'add', 'subtract', 'multiply', 'divide', 'power', 'maximum', 'minimum',
         'equal', 'not_equal', 'where', 'negative', 'exp', 'log', 'sqrt', 'square', 'absolute',
         'sign', 'round_', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus', 'relu', 'clip', 'cast',
