@@ -312,3 +312,20 @@ def test_spatial_backend_functions_on_symbolic_tensors(backend, rng):
                         'same', 'max', False)
     np.testing.assert_allclose(got[0], expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(got[1], np.repeat(np.repeat(got[0], 2, axis=1), 3, axis=2))
+
+
+def test_symbolic_shapes_where_probing_with_two_and_three_fails(backend, rng):
+    """An unknown dimension broadcast against a known one (TensorFlow allows it) and an index
+    into an unknown dimension: the shapes are found with other probe sizes, and the values
+    are those of NumPy on the fed arrays."""
+    image = Input((None, None, 4))
+    v = rng.normal(size=(5, 8, 8)).astype('float32')
+    product = K.variable(v) * image[0, :, :, 0]
+    third = image[:, :, 2, :]
+    assert product.shape == (5, 8, 8) and third.shape == (None, None, 4)
+    x = rng.normal(size=(2, 8, 8, 4)).astype('float32')
+    got_product, got_third = K.function([image], [product, third])([x])
+    np.testing.assert_allclose(got_product, v * x[0, :, :, 0], rtol=1e-6)
+    np.testing.assert_array_equal(got_third, x[:, :, 2, :])
+    with pytest.raises(ValueError, match='cannot be applied to symbolic tensors'):
+        K.dot(Input((3,)), K.variable(np.ones((4, 2))))

@@ -347,3 +347,33 @@ def test_output_shapes_of_custom_layers_without_compute_output_shape(backend, rn
     kernel, bias = trained.get_weights()
     loss = trained.fit(data, epochs=1, batch_size=6, verbose=0).history['loss'][0]
     np.testing.assert_allclose(loss, np.mean((data - (data @ kernel + bias)) ** 2), rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Input(tensor=...) holding values
+
+def test_an_input_holding_a_tensor_needs_no_feed(backend, rng):
+    """Keras 2's Input(tensor=K.variable(...)): layers after it compute from the variable's
+    values, and a K.function over the rest of the graph is fed only its placeholders (neural
+    doodle's masks); Keras 2.2.5 gives 15.0 for this graph."""
+    values = rng.normal(size=(2, 3)).astype('float32')
+    held = Input(tensor=K.variable(values), shape=(3,))
+    assert held.shape == (2, 3)  # the tensor's own shape, which agrees with the declared one
+    layer = Dense(2)
+    features = layer(held)
+    placeholder = K.placeholder((1, 3))
+    fetch = K.function([placeholder], [K.sum(features) + K.sum(placeholder), features])
+    fed = rng.normal(size=(1, 3)).astype('float32')
+    total, got = fetch([fed])
+    np.testing.assert_allclose(got, dense(values, layer), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(total, got.sum() + fed.sum(), rtol=1e-5)
+    ones = K.function([placeholder], [K.sum(Dense(2, kernel_initializer='ones')(
+        Input(tensor=K.variable(np.ones((2, 3))), shape=(3,)))) + K.sum(placeholder)])
+    assert float(ones([np.ones((1, 3))])[0]) == 15.0
+
+
+def test_an_input_tensor_must_agree_with_the_declared_shape(backend):
+    with pytest.raises(ValueError, match="does not match the declared shape"):
+        Input(tensor=K.variable(np.ones((2, 3))), shape=(4,))
+    with pytest.raises(ValueError, match="does not match the declared shape"):
+        Input(tensor=K.variable(np.ones((2, 3))), shape=(None, 3))

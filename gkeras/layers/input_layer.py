@@ -1,11 +1,19 @@
 """InputLayer and Input: the entry points of a model graph."""
 from .. import backend as K
+from ..backend import autodiff as ad
 from ..legacy import legacy_interface
 from .base import KerasTensor, Layer, Node, normalize_shape
 
 
 class InputLayer(Layer):
-    """The layer behind `Input`: it has no weights and one node with no inbound layers."""
+    """The layer behind `Input`: it has no weights and one node with no inbound layers.
+
+    With an `input_tensor` that holds values (a K.variable, K.constant or array), the input
+    is that tensor: graphs that use it read its values and need no data fed for it, as
+    Keras 2's `Input(tensor=...)` (neural_doodle's masks). Its declared shape, when given,
+    may leave dimensions unknown but must agree with the tensor's; the input takes the
+    tensor's own shape, which the layers after it can then check and infer from.
+    """
 
     @legacy_interface('input')
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
@@ -25,6 +33,16 @@ class InputLayer(Layer):
             else:
                 batch_input_shape = (batch_size,) + normalize_shape(input_shape)
         self.batch_input_shape = normalize_shape(batch_input_shape)
+        self.constant = None
+        if input_tensor is not None and not isinstance(input_tensor, KerasTensor):
+            self.constant = ad.as_tensor(input_tensor)
+            actual = tuple(self.constant.shape)
+            if len(actual) != len(self.batch_input_shape) or any(
+                    d is not None and d != a for d, a in zip(self.batch_input_shape, actual)):
+                raise ValueError(f"InputLayer {name!r}: the input tensor has shape {actual}, "
+                                 f"which does not match the declared shape "
+                                 f"{self.batch_input_shape}.")
+            self.batch_input_shape = actual
         self.sparse = False
         self.built = True
         output = KerasTensor(self.batch_input_shape, self.dtype, (self, 0, 0), name=self.name)

@@ -79,10 +79,18 @@ class SymbolicOp(Layer):
 
     def _infer_output(self):
         """(shape, dtype) of the output, from running the function on zeros: twice, with every
-        unknown dimension 2 and then 3; an output dimension that differs is unknown."""
-        try:
-            results = run_on_zeros(self.symbols, self.call)
-        except Exception as error:
+        unknown dimension 2 and then 3; an output dimension that differs is unknown. Where that
+        fails, with 8 and 9 (an index into an unknown dimension), then once with 1 (an unknown
+        dimension broadcast against a known one, as TensorFlow allows: an output dimension of
+        1 is then taken as unknown)."""
+        error = None
+        for sizes in ((2, 3), (8, 9), (1,)):
+            try:
+                results = run_on_zeros(self.symbols, self.call, sizes)
+                break
+            except Exception as failure:
+                error = error or failure
+        else:
             raise ValueError(
                 f"{_display_name(self.function)} cannot be applied to symbolic tensors of "
                 f"shapes {[x.shape for x in self.symbols]}: {error}") from error
@@ -91,12 +99,15 @@ class SymbolicOp(Layer):
                 raise ValueError(
                     f"{_display_name(self.function)} on symbolic tensors must return one tensor; "
                     f"it returned {type(out).__name__}. Wrap the computation in a Lambda layer.")
+        dtype = str(np.dtype(results[0].dtype))
+        if len(results) == 1:
+            return tuple(None if n == 1 else n for n in results[0].shape), dtype
         first, second = (tuple(out.shape) for out in results)
         if len(first) != len(second):
             raise ValueError(f"{_display_name(self.function)} on symbolic tensors of shapes "
                              f"{[x.shape for x in self.symbols]}: the rank of the result depends "
                              "on the batch size; wrap the computation in a Lambda layer.")
-        return known_dimensions(first, second), str(np.dtype(results[0].dtype))
+        return known_dimensions(first, second), dtype
 
     def get_config(self):
         raise ValueError(f"{self.name!r} is {_display_name(self.function)} applied to symbolic "

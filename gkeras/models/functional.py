@@ -94,7 +94,8 @@ class Network(Layer):
                                  "reached without an `Input`.")
             for x in (node.input_tensors if node.inbound_layers else []):
                 source = x._keras_history[0]
-                if isinstance(source, InputLayer) and source not in self._input_layers:
+                if (isinstance(source, InputLayer) and source not in self._input_layers
+                        and source.constant is None):
                     raise ValueError(f"Graph disconnected: cannot obtain value for tensor {x!r} "
                                      f"at layer {source.name!r}. The following previous layers "
                                      f"were accessed without issue: "
@@ -124,6 +125,11 @@ class Network(Layer):
         # model (Keras 2.2 had none there either): `layers`, weights and files leave them out
         self._layers = [layer for layer in layers if not symbolic_ops.is_symbolic_op(layer)]
         self._network_nodes = {id(n) for n in ordered_nodes}
+        # inputs that hold their own values (Input(tensor=K.variable(...))) and are not fed
+        self._constant_inputs = [
+            n for n in ordered_nodes if not n.inbound_layers
+            and getattr(n.outbound_layer, 'constant', None) is not None
+            and n.outbound_layer not in self._input_layers]
         names = [layer.name for layer in layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -283,6 +289,8 @@ class Network(Layer):
         # (the VAE's z_mean inside its encoder), so an added loss on them reuses those values.
         # A nested model keeps this run's values only until its parent has read them: held
         # any longer, a whole forward pass's activations would stay alive between steps.
+        for node in self._constant_inputs:
+            values[id(node.output_tensors[0])] = node.outbound_layer.constant
         collecting = _collector.active is not None
         nested = symbolic_ops.inside_running_graph()
         with symbolic_ops.running_graph(values):
