@@ -1,4 +1,5 @@
 """gkeras.models: Sequential, Model (functional), and loading them from configs and files."""
+from .cloning import clone_model
 from .functional import Network
 from .sequential import Sequential
 from .training import Model
