@@ -276,6 +276,35 @@ class Optimizer:
             self.iterations.data += 1
 
     # ----------------------------------------------------------------------------------------
+    # Keras 2's symbolic interface (custom training loops through K.function)
+
+    def get_gradients(self, loss, params):
+        """The gradients of `loss` with respect to `params` (symbolic for a symbolic loss),
+        clipped as apply_gradients clips them (each by its own norm, then by value)."""
+        grads = K.gradients(loss, params)
+        clipnorm = getattr(self, 'clipnorm', None)
+        clipvalue = getattr(self, 'clipvalue', None)
+        if clipnorm:
+            grads = [g * clipnorm / K.maximum(K.sqrt(K.sum(K.square(g))), clipnorm)
+                     for g in grads]
+        if clipvalue:
+            grads = [K.clip(g, -clipvalue, clipvalue) for g in grads]
+        return grads
+
+    def get_updates(self, loss, params):
+        """One optimizer step as an update for K.function(inputs, outputs, updates=...): each
+        call computes the gradients of the symbolic `loss` with respect to `params` in the same
+        run as the outputs, then applies them (apply_gradients: clipping, decay, constraints,
+        iterations), as Keras 2's custom training loops do."""
+        if not K.is_keras_tensor(loss):
+            raise ValueError(f"{type(self).__name__}.get_updates: the loss must be a symbolic "
+                             f"tensor (computed from a model's inputs or a placeholder); received "
+                             f"{type(loss).__name__}. For a concrete loss, compute its gradients "
+                             "(K.gradients) and call apply_gradients(params, grads).")
+        params = list(params)
+        return [_OptimizerStep(self, params, K.gradients(loss, params))]
+
+    # ----------------------------------------------------------------------------------------
     # config
 
     def get_config(self):
@@ -579,6 +608,18 @@ def _moments(xp, grad, m, v, beta_1, beta_2, s):
     """Adam's moments: m += (grad - m) * (1 - beta_1); v += (grad**2 - v) * (1 - beta_2)."""
     m += _scaled_difference(xp, grad, m, 1. - beta_1, s)
     v += _scaled_difference(xp, xp.square(grad, out=s), v, 1. - beta_2, s)
+
+
+class _OptimizerStep:
+    """Optimizer.get_updates' update: the gradients to fetch, then apply_gradients."""
+
+    def __init__(self, optimizer, params, grads):
+        self.optimizer = optimizer
+        self.params = params
+        self.fetches = list(grads)
+
+    def apply(self, values):
+        self.optimizer.apply_gradients(self.params, [ad.raw(v) for v in values])
 
 
 _OPTIMIZERS = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,

@@ -198,12 +198,14 @@ def test_k_function_reads_intermediate_outputs_in_either_phase(backend, rng):
     assert (hidden[~kept] != 0).any()  # training phase really dropped some activations
 
 
-def test_k_function_refuses_updates_and_session_arguments(backend):
-    # as tf_keras 2.21 in eager mode: refused, not ignored; an empty list of updates is fine
+def test_k_function_refuses_concrete_updates_and_session_arguments(backend):
+    # updates of concrete values (applied when made, gkeras being eager) cannot be replayed:
+    # refused, not ignored, and not applied either; an empty list of updates is fine
     model = Sequential([Dense(2, input_shape=(3,))])
     counter = K.variable(0.0)
-    with pytest.raises(ValueError, match='`updates` are not supported'):
+    with pytest.raises(ValueError, match='`updates` must be made from symbolic tensors'):
         K.function([model.input], [model.output], updates=[(counter, counter + 1)])
+    assert K.get_value(counter) == 0.0
     with pytest.raises(ValueError, match='session keyword arguments'):
         K.function([model.input], [model.output], fetches=[])
     assert K.function([model.input], [model.output], updates=[], name='f')(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gkeras import backend as K
+from gkeras import optimizers
 from gkeras.backend import autodiff as ad
 from gkeras.layers import Conv2D, Dense, Flatten, Input
 from gkeras.models import Model
@@ -182,3 +183,78 @@ def test_placeholder_and_session_functions():
     assert any('K.set_session: ignored' in str(w.message) for w in caught)
     K.manual_variable_initialization(True)
     K.manual_variable_initialization(False)
+
+
+# ---------------------------------------------------------------------------------------------
+# updates in K.function: Keras 2's custom training loops
+
+def clone_of(model):
+    from gkeras.models import clone_model
+    twin = clone_model(model)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+@pytest.mark.parametrize('make', [lambda: optimizers.Adam(lr=0.01),
+                                  lambda: optimizers.SGD(lr=0.1, momentum=0.9, nesterov=True,
+                                                         clipnorm=0.5),
+                                  lambda: optimizers.RMSprop(lr=0.01, decay=0.1)],
+                         ids=['adam', 'sgd_nesterov_clipnorm', 'rmsprop_decay'])
+def test_get_updates_in_k_function_trains_as_train_on_batch(backend, rng, make):
+    """train = K.function([x, y], [loss], updates=opt.get_updates(loss, weights)) steps the
+    weights exactly as compile(opt, 'mse') + train_on_batch does (a separate code path)."""
+    inputs = Input(shape=(4,))
+    model = Model(inputs, Dense(2)(Dense(5, activation='tanh')(inputs)))
+    twin = clone_of(model)
+    twin.compile(make(), 'mse')
+    targets = K.placeholder((None, 2))
+    loss = K.mean(K.square(model.output - targets))
+    updates = make().get_updates(loss, model.trainable_weights)
+    train = K.function([model.input, targets], [loss], updates=updates)
+    for _ in range(3):
+        x = rng.standard_normal((6, 4)).astype('float32')
+        y = rng.standard_normal((6, 2)).astype('float32')
+        (value,) = train([x, y])
+        expected = twin.train_on_batch(x, y)
+        np.testing.assert_allclose(value, expected, rtol=1e-5)
+    for ours, theirs in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_symbolic_variable_updates_apply_after_each_call(backend, rng):
+    image = Input(shape=(3,))
+    total, last, average = K.variable(0.), K.variable(np.zeros(3)), K.variable(np.zeros(3))
+    batch_sum = K.sum(image)
+    fetch = K.function([image], [batch_sum, total + batch_sum * 0], updates=[
+        K.update_add(total, batch_sum), (last, K.mean(image, axis=0)),
+        K.moving_average_update(average, K.mean(image, axis=0), 0.9)])
+    seen, running = 0.0, np.zeros(3)
+    for _ in range(3):
+        x = rng.standard_normal((4, 3)).astype('float32')
+        value, before = fetch([x])
+        np.testing.assert_allclose(before, seen, rtol=1e-5, atol=1e-6)  # the pre-update value
+        seen += float(x.sum())
+        running = running * 0.9 + x.mean(axis=0) * 0.1
+        np.testing.assert_allclose(value, x.sum(), rtol=1e-5)
+        np.testing.assert_allclose(K.get_value(total), seen, rtol=1e-5)
+        np.testing.assert_allclose(K.get_value(last), x.mean(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(K.get_value(average), running, rtol=1e-5, atol=1e-7)
+
+
+def test_get_gradients_clip_as_apply_gradients_does(backend, rng):
+    image = Input(shape=(3,))
+    layer = Dense(2, use_bias=False)
+    loss = K.sum(K.square(layer(image)))
+    opt = optimizers.SGD(clipnorm=0.5, clipvalue=0.2)
+    (clipped,) = opt.get_gradients(loss, layer.trainable_weights)
+    (raw_grad,) = K.gradients(loss, layer.trainable_weights)
+    x = rng.standard_normal((4, 3)).astype('float32') * 3
+    got, unclipped = K.function([image], [clipped, raw_grad])([x])
+    expected = np.clip(unclipped * 0.5 / max(np.linalg.norm(unclipped), 0.5), -0.2, 0.2)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_get_updates_needs_a_symbolic_loss(backend):
+    w = K.variable(np.ones(2))
+    with pytest.raises(ValueError, match='must be a symbolic tensor'):
+        optimizers.Adam().get_updates(K.sum(w), [w])

@@ -1176,23 +1176,46 @@ def batch_set_value(tuples):
         set_value(x, value)
 
 
+class _SymbolicUpdate:
+    """An update whose value is a symbolic tensor (K.update(v, new_v) with new_v computed from a
+    model's inputs or a placeholder): K.function(..., updates=[...]) computes `fetches` in each
+    run, after the outputs, and then `apply`s them, as Keras 2's update ops."""
+
+    def __init__(self, variable, value, rule):
+        self.variable = variable
+        self.fetches = [value]
+        self._rule = rule
+
+    def apply(self, values):
+        self._rule(self.variable, values[0])
+
+
 def update(x, new_x):
+    """x = new_x, in place; with a symbolic new_x, the update K.function applies each call."""
+    if _symbolic.is_symbolic(new_x):
+        return _SymbolicUpdate(x, new_x, update)
     x.assign(raw(new_x))
     return x
 
 
 def update_add(x, increment):
+    if _symbolic.is_symbolic(increment):
+        return _SymbolicUpdate(x, increment, update_add)
     x.data += raw(_t(increment))
     return x
 
 
 def update_sub(x, decrement):
+    if _symbolic.is_symbolic(decrement):
+        return _SymbolicUpdate(x, decrement, update_sub)
     x.data -= raw(_t(decrement))
     return x
 
 
 def moving_average_update(x, value, momentum):
     """x -= (x - value) * (1 - momentum), in place (tf_keras 2's eager form)."""
+    if _symbolic.is_symbolic(value):
+        return _SymbolicUpdate(x, value, lambda v, a: moving_average_update(v, a, momentum))
     x.data -= (x.data - raw(_t(value)).astype(x.dtype)) * (1 - momentum)
     return x
 
@@ -1219,21 +1242,20 @@ def gradients(loss, variables):
 
 
 def function(inputs, outputs, updates=None, name=None, **kwargs):
-    """K.function([inputs], [outputs]): a callable mapping input arrays to output arrays.
+    """K.function([inputs], [outputs], updates): a callable mapping input arrays to output
+    arrays.
 
-    gkeras runs eagerly, as tf.keras 2.x does, and like it refuses `updates` (an update op is
-    applied when it is made, and could not be replayed at each call) and session arguments,
-    rather than ignore them.
+    `updates` are applied after each call's outputs are computed, as Keras 2's are: the ones
+    made from symbolic tensors (K.update(v, new_v) or a (v, new_v) pair with new_v computed from
+    the inputs, an optimizer's get_updates(loss, params)). Updates of concrete values were
+    applied when they were made (gkeras runs eagerly) and cannot be replayed: they are refused,
+    as are session arguments, rather than ignored (tf.keras 2.x refuses them too).
     """
     if kwargs:
         raise ValueError(f"K.function: session keyword arguments are not supported (gkeras runs "
                          f"eagerly). You passed: {kwargs}")
-    if updates:
-        raise ValueError(f"K.function: `updates` are not supported (gkeras runs eagerly: update "
-                         f"a variable with K.update / K.set_value, or train with "
-                         f"model.train_on_batch). You passed: {updates}")
     from ..models.functional import GraphFunction
-    return GraphFunction(inputs, outputs)
+    return GraphFunction(inputs, outputs, updates)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -368,14 +368,19 @@ class Network(Layer):
 
 
 class GraphFunction:
-    """K.function: maps values for symbolic inputs to NumPy values of symbolic outputs."""
+    """K.function: maps values for symbolic inputs to NumPy values of symbolic outputs, then
+    applies the updates (objects with `fetches`, the symbolic tensors they need, and
+    `apply(values)`) from the same run."""
 
-    def __init__(self, inputs, outputs):
+    def __init__(self, inputs, outputs, updates=None):
         inputs = _to_list(inputs)
         self._phase_positions = [i for i, x in enumerate(inputs) if not isinstance(x, KerasTensor)]
         symbolic = [x for x in inputs if isinstance(x, KerasTensor)]
-        self._single = not isinstance(outputs, (list, tuple))
-        self._network = Network(symbolic, _to_list(outputs), name='k_function')
+        outputs = _to_list(outputs)
+        self._updates = [_pending_update(u) for u in updates or []]
+        self._output_count = len(outputs)
+        fetches = [x for u in self._updates for x in u.fetches]
+        self._network = Network(symbolic, outputs + fetches, name='k_function')
         # symbolic gradients among the outputs' ancestors (K.gradients on a symbolic loss):
         # the run then records them, from float inputs that take gradients on
         self._differentiates = any(symbolic_ops.differentiates(node.outbound_layer)
@@ -395,7 +400,31 @@ class GraphFunction:
         recording = ad.enable_grad() if self._differentiates else ad.no_grad()
         with recording, backend_config.training_phase(training):
             outs = self._network._run_graph(tensors, training=training)
-        return [backend.to_numpy(o.data) for o in outs]
+        results = [backend.to_numpy(o.data) for o in outs[:self._output_count]]
+        position = self._output_count
+        for update in self._updates:
+            count = len(update.fetches)
+            update.apply(outs[position:position + count])
+            position += count
+        return results
+
+
+def _pending_update(update):
+    """An entry of K.function's `updates` as an object with `fetches` and `apply`."""
+    if (isinstance(update, (tuple, list)) and len(update) == 2
+            and isinstance(update[1], KerasTensor)):
+        update = K.update(*update)
+    if hasattr(update, 'fetches') and hasattr(update, 'apply'):
+        for x in update.fetches:
+            if not isinstance(x, KerasTensor):
+                raise ValueError(f"K.function: an update needs symbolic tensors; received "
+                                 f"{type(x).__name__} among those of {update!r}.")
+        return update
+    raise ValueError(f"K.function: `updates` must be made from symbolic tensors (K.update(v, "
+                     f"new_v) or a (v, new_v) pair with new_v computed from the inputs, or an "
+                     f"optimizer's get_updates(loss, params)); an update of concrete values was "
+                     f"applied when it was made (gkeras runs eagerly) and cannot be replayed at "
+                     f"each call. Received: {update!r}")
 
 
 def _flatten_tensors(value, what, name):
