@@ -8,6 +8,7 @@ from .convolutional import (Conv1D, Conv2D, Conv2DTranspose, Conv3D, Conv3DTrans
                             UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D,
                             ZeroPadding2D, ZeroPadding3D)
 from .convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell
+from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM
 from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Lambda, Masking,
                    Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D,
                    SpatialDropout3D)

@@ -426,16 +426,21 @@ class LSTMCell(_RNNCell):
         self._add_kernels(input_shape[-1], 4, bias_initializer)
         self.built = True
 
+    def _bias(self):
+        """The bias of the four gates, (4 * units,), or None."""
+        return self.bias
+
     def call(self, inputs, states, training=None):
         h_tm1, c_tm1 = states[0], states[1]
         u = self.units
+        bias = self._bias()
         dp_mask = self._input_masks(inputs, training, 4)
         rec_dp_mask = self._recurrent_masks(h_tm1, training, 4)
         if self.implementation == 1:
             kernels, recurrent_kernels = self._gates(4)
             x = [K.dot(inputs * dp_mask[g] if dp_mask else inputs, kernels[g]) for g in range(4)]
-            if self.bias is not None:
-                x = [K.bias_add(x[g], self.bias[g * u:(g + 1) * u]) for g in range(4)]
+            if bias is not None:
+                x = [K.bias_add(x[g], bias[g * u:(g + 1) * u]) for g in range(4)]
             h = [h_tm1 * rec_dp_mask[g] if rec_dp_mask else h_tm1 for g in range(4)]
             i = self.recurrent_activation(x[0] + K.dot(h[0], recurrent_kernels[0]))
             f = self.recurrent_activation(x[1] + K.dot(h[1], recurrent_kernels[1]))
@@ -445,8 +450,8 @@ class LSTMCell(_RNNCell):
             z = K.dot(inputs * dp_mask[0] if dp_mask else inputs, self.kernel)
             z = z + K.dot(h_tm1 * rec_dp_mask[0] if rec_dp_mask else h_tm1,
                           self.recurrent_kernel)
-            if self.bias is not None:
-                z = K.bias_add(z, self.bias)
+            if bias is not None:
+                z = K.bias_add(z, bias)
             i = self.recurrent_activation(z[:, :u])
             f = self.recurrent_activation(z[:, u:2 * u])
             c = f * c_tm1 + i * self.activation(z[:, 2 * u:3 * u])
@@ -458,7 +463,7 @@ class LSTMCell(_RNNCell):
         return _fused_name(self.activation), _fused_name(self.recurrent_activation)
 
     def _project(self, inputs, training):
-        return super()._project(inputs, training, 4, self.bias)
+        return super()._project(inputs, training, 4, self._bias())
 
     def _pack(self, states):
         return K.concatenate([states[0], states[1]], axis=-1)

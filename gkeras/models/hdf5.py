@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 
 from ..backend import selection
+from ..layers.cudnn_recurrent import convert_recurrent_weights
 
 # What a Keras reader looks for in these attributes: the Keras 2 layout and TensorFlow's
 # kernel conventions (cross-correlation, channels-last kernels), which gkeras shares.
@@ -230,6 +231,10 @@ def plan_weights(group, layers, filepath, by_name=False, skip_mismatch=False):
     assignments = []
     for layer, file_layer, names, arrays in pairs:
         variables = weight_variables(layer)
+        try:
+            arrays = convert_recurrent_weights(layer, arrays)
+        except ValueError as error:
+            raise WeightFileError(f"{where}: {error}") from error
         if len(variables) != len(arrays):
             problem = _count_message(where, layer, file_layer, variables, names)
         else:
