@@ -121,3 +121,17 @@ def test_gradients_match_finite_differences(backend, rng, layer_class):
                                        rtol=1e-5, atol=1e-8)
     finally:
         K.set_floatx('float32')
+
+
+def test_bidirectional_cudnn_weights_load_into_a_bidirectional_lstm(backend, tmp_path, rng):
+    from gkeras.layers import Bidirectional
+    cudnn = Sequential([Bidirectional(CuDNNLSTM(3), input_shape=(4, 2), name='bi')])
+    cudnn.set_weights([rng.standard_normal(w.shape).astype('float32') * 0.5
+                       for w in cudnn.get_weights()])
+    path = str(tmp_path / 'bi.h5')
+    cudnn.save_weights(path)
+    standard = Sequential([Bidirectional(LSTM(3, recurrent_activation='sigmoid'),
+                                         input_shape=(4, 2), name='bi')])
+    standard.load_weights(path)
+    x = rng.standard_normal((2, 4, 2)).astype('float32')
+    np.testing.assert_allclose(standard.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-6)
