@@ -177,3 +177,16 @@ def test_generic_utils_helpers():
     assert g.transpose_shape([8, 5, 3], 'channels_last', (1,)) == [8, 5, 3]
     with pytest.raises(ValueError, match='data_format'):
         g.transpose_shape((1, 2), 'nchw', (1,))
+
+
+def test_multi_gpu_model_refuses_with_what_to_do_instead():
+    """Keras 2 raises a ValueError where the GPUs asked for are missing; gkeras never
+    replicates, so it always raises, and Keras 2 scripts' `except ValueError` fallback runs."""
+    from gkeras.layers import Dense
+    from gkeras.models import Sequential
+    from gkeras.utils import multi_gpu_model
+    from gkeras.utils.multi_gpu_utils import multi_gpu_model as same
+    model = Sequential([Dense(2, input_shape=(3,))])
+    assert same is multi_gpu_model
+    with pytest.raises(ValueError, match=r'gpus=2.*one device.*template'):
+        multi_gpu_model(model, gpus=2)
