@@ -755,6 +755,100 @@ class CSVLogger(Callback):
         self.writer = None
 
 
+class TensorBoard(Callback):
+    """TensorBoard logs, in TensorFlow's event-file format written without TensorFlow
+    (utils/event_file.py): `tensorboard --logdir <log_dir>` shows them.
+
+    Writes each epoch's losses and metrics as scalars (step = epoch), or with `update_freq`
+    'batch' or a number of samples, also the batch logs every so many samples (step = samples
+    seen), as Keras 2.2 does. With `histogram_freq` n, every n epochs the histograms of every
+    weight ('<layer>/<weight>_0') and of every layer's output ('<layer>_out', computed on the
+    validation data in batches of `batch_size`; as in Keras 2, validation data is then
+    required). There is no TensorFlow graph to write (`write_graph` draws nothing); weight
+    images, gradient histograms and embeddings are not written (asking for them raises).
+    """
+
+    def __init__(self, log_dir='./logs', histogram_freq=0, batch_size=32, write_graph=True,
+                 write_grads=False, write_images=False, embeddings_freq=0,
+                 embeddings_layer_names=None, embeddings_metadata=None, embeddings_data=None,
+                 update_freq='epoch'):
+        super().__init__()
+        unsupported = [f'{name}={asked!r}' for name, asked in (
+            ('write_grads', write_grads), ('write_images', write_images),
+            ('embeddings_freq', embeddings_freq)) if asked]
+        if unsupported:
+            raise ValueError("TensorBoard: gradient histograms, weight images and embeddings "
+                             "are not supported by gkeras (it writes scalars and histograms). "
+                             f"Received: {', '.join(unsupported)}")
+        if update_freq not in ('epoch', 'batch') and not (
+                isinstance(update_freq, int) and update_freq > 0):
+            raise ValueError("TensorBoard: `update_freq` must be 'epoch', 'batch' or a "
+                             f"positive number of samples. Received: update_freq={update_freq!r}")
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = histogram_freq
+        self.batch_size = batch_size
+        self.write_graph = write_graph
+        self.update_freq = 1 if update_freq == 'batch' else update_freq
+        self.writer = None
+        self.samples_seen = 0
+        self.samples_seen_at_last_write = 0
+
+    def on_train_begin(self, logs=None):
+        from .utils.event_file import EventFileWriter
+        if self.writer is None:
+            self.writer = EventFileWriter(self.log_dir)
+
+    def _write_logs(self, logs, index):
+        from .utils.event_file import scalar_value
+        values = [scalar_value(name, to_float(value)) for name, value in (logs or {}).items()
+                  if name not in ('batch', 'size')]
+        self.writer.add_values(index, values)
+        self.writer.flush()
+
+    def on_batch_end(self, batch, logs=None):
+        if self.update_freq == 'epoch' or self.writer is None:
+            return
+        logs = logs or {}
+        self.samples_seen += int(to_float(logs.get('size', 1)))
+        if self.samples_seen - self.samples_seen_at_last_write >= self.update_freq:
+            self._write_logs(logs, self.samples_seen)
+            self.samples_seen_at_last_write = self.samples_seen
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            self._write_histograms(epoch)
+        self._write_logs(logs, epoch if self.update_freq == 'epoch' else self.samples_seen)
+
+    def _write_histograms(self, epoch):
+        from .utils.event_file import histogram_value
+        if not self.validation_data:
+            raise ValueError("If printing histograms, validation_data must be provided, and "
+                             "cannot be a generator.")
+        backend = selection.active()
+        values = []
+        for layer in self.model.layers:
+            for weight in layer.weights:
+                values.append(histogram_value(weight.name.replace(':', '_'),
+                                              backend.to_numpy(weight.data)))
+        layers = [layer for layer in self.model.layers if type(layer).__name__ != 'InputLayer']
+        if layers:
+            inputs = list(self.validation_data[:len(self.model.inputs)])
+            fetch = K.function(self.model.inputs, [layer.output for layer in layers])
+            outputs = [[] for _ in layers]
+            for start in range(0, len(inputs[0]), self.batch_size):
+                batch = [x[start:start + self.batch_size] for x in inputs]
+                for kept, value in zip(outputs, fetch(batch)):
+                    kept.append(np.asarray(value).reshape(-1))
+            values += [histogram_value(f'{layer.name}_out', np.concatenate(kept))
+                       for layer, kept in zip(layers, outputs)]
+        self.writer.add_values(epoch, values)
+
+    def on_train_end(self, logs=None):
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
 class LambdaCallback(Callback):
     """A callback from plain functions: on_epoch_begin/on_epoch_end(epoch, logs),
     on_batch_begin/on_batch_end(batch, logs), on_train_begin/on_train_end(logs)."""
