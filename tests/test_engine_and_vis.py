@@ -190,3 +190,44 @@ def test_multi_gpu_model_refuses_with_what_to_do_instead():
     assert same is multi_gpu_model
     with pytest.raises(ValueError, match=r'gpus=2.*one device.*template'):
         multi_gpu_model(model, gpus=2)
+
+
+def test_convert_kernel_and_convert_all_kernels_in_model(rng):
+    """Flipping a kernel turns a correlation into a true convolution (Theano's): checked on a
+    1D signal against numpy.convolve, and in a model (twice gives the original back)."""
+    import numpy as np
+    from gkeras import backend as K
+    from gkeras.layers import Conv1D, Dense, Flatten
+    from gkeras.utils import convert_all_kernels_in_model
+    from gkeras.utils.conv_utils import convert_kernel
+    signal, taps = rng.standard_normal(9), rng.standard_normal(3)
+    model = Sequential([Conv1D(1, 3, use_bias=False, input_shape=(9, 1)), Flatten(), Dense(2)])
+    model.layers[0].set_weights([taps.reshape(3, 1, 1)])
+    dense_before = model.layers[2].get_weights()
+    convert_all_kernels_in_model(model)
+    np.testing.assert_allclose(model.layers[0].get_weights()[0].ravel(), taps[::-1])
+    convolved = K.function([model.input], [model.layers[0].output])(
+        [signal.reshape(1, 9, 1)])[0].ravel()
+    np.testing.assert_allclose(convolved, np.convolve(signal, taps, mode='valid'), rtol=1e-5,
+                               atol=1e-6)
+    for a, b in zip(model.layers[2].get_weights(), dense_before):
+        np.testing.assert_array_equal(a, b)
+    kernel = rng.standard_normal((2, 3, 4, 5))
+    np.testing.assert_array_equal(convert_kernel(convert_kernel(kernel)), kernel)
+    np.testing.assert_array_equal(convert_kernel(kernel)[0, 0], kernel[1, 2])
+    with pytest.raises(ValueError, match='3 to 5 axes'):
+        convert_kernel(np.ones((3, 3)))
+
+
+def test_atrous_convolutions_are_dilated_keras_1_convolutions():
+    from gkeras.layers import AtrousConvolution1D, AtrousConvolution2D, Conv1D, Conv2D
+    with pytest.warns(UserWarning) as caught:  # both warnings of Keras 2.2.5
+        layer = AtrousConvolution2D(8, 3, 3, atrous_rate=(2, 2), border_mode='same')
+    messages = [str(w.message) for w in caught]
+    assert any('AtrousConvolution2D` layer has been deprecated' in m for m in messages)
+    assert any('Update your `Conv2D` call to the Keras 2 API' in m for m in messages)
+    assert type(layer) is Conv2D
+    assert (layer.kernel_size, layer.dilation_rate, layer.padding) == ((3, 3), (2, 2), 'same')
+    with pytest.warns(UserWarning, match='AtrousConvolution1D'):
+        layer = AtrousConvolution1D(4, 3)
+    assert type(layer) is Conv1D and layer.dilation_rate == (1,)

@@ -1,6 +1,7 @@
 """gkeras.layers: every layer, plus Input."""
 from .base import InputSpec, KerasTensor, Layer, Node
-from .convolutional import (Conv1D, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
+from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D,
+                            Conv1D, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
                             Convolution1D, Convolution2D, Convolution2DTranspose, Convolution3D,
                             Cropping1D, Cropping2D, Cropping3D, Deconv2D, Deconv3D,
                             Deconvolution2D, Deconvolution3D, DepthwiseConv2D, SeparableConv1D,

@@ -4,6 +4,8 @@ Conv3DTranspose, and the spatial shape layers Cropping, ZeroPadding and UpSampli
 Each family is one rank-generic base class; the 1D/2D/3D layers only fix the rank and the
 Keras 2 defaults. The math lives in gkeras.backend.spatial.
 """
+import warnings
+
 from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
 from ..backend import spatial
@@ -658,6 +660,22 @@ SeparableConvolution2D = SeparableConv2D
 Convolution2DTranspose = Conv2DTranspose
 Deconvolution2D = Deconv2D = Conv2DTranspose
 Deconvolution3D = Deconv3D = Conv3DTranspose
+
+
+def _atrous(conv, name):
+    def make(*args, **kwargs):
+        """Keras 1's dilated convolution, which Keras 2.2 still builds (with this warning):
+        the Conv layer with dilation_rate=atrous_rate (default 1), Keras 1 arguments and all."""
+        kwargs['dilation_rate'] = kwargs.pop('atrous_rate', 1)
+        warnings.warn(f'The `{name}` layer has been deprecated. Use instead the `{conv.__name__}` '
+                      'layer with the `dilation_rate` argument.', stacklevel=2)
+        return conv(*args, **kwargs)
+    make.__name__ = make.__qualname__ = name
+    return make
+
+
+AtrousConvolution1D = AtrousConv1D = _atrous(Conv1D, 'AtrousConvolution1D')
+AtrousConvolution2D = AtrousConv2D = _atrous(Conv2D, 'AtrousConvolution2D')
 
 
 _POOLING = ('MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D',

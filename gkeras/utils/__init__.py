@@ -1,7 +1,8 @@
 """gkeras.utils: to_categorical, normalize, Progbar, print_summary, plot_model, Sequence."""
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer, get_file
 from .generic_utils import func_dump, func_load
-from .layer_utils import count_params, get_source_inputs, print_summary
+from .layer_utils import (convert_all_kernels_in_model, count_params, get_source_inputs,
+                          print_summary)
 from .multi_gpu_utils import multi_gpu_model
 from .np_utils import normalize, to_categorical
 from .progbar import Progbar

@@ -99,3 +99,14 @@ def get_source_inputs(tensor, layer=None, node_index=None):
             if not any(source is known for known in sources):
                 sources.append(source)
     return sources
+
+
+def convert_all_kernels_in_model(model):
+    """Flip the kernels of the model's Conv1D, Conv2D, Conv3D and Conv2DTranspose layers
+    (conv_utils.convert_kernel): weights trained with Theano's convolution to TensorFlow's, or
+    back, as Keras 2's function of this name (separable convolutions are left alone)."""
+    from .conv_utils import convert_kernel
+    from .. import backend as K
+    for layer in model.layers:
+        if type(layer).__name__ in ('Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose'):
+            K.set_value(layer.kernel, convert_kernel(K.get_value(layer.kernel)))
