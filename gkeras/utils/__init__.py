@@ -1,6 +1,7 @@
 """gkeras.utils: to_categorical, normalize, Progbar, print_summary, plot_model, Sequence."""
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer, get_file
 from .generic_utils import func_dump, func_load
+from .io_utils import HDF5Matrix
 from .layer_utils import (convert_all_kernels_in_model, count_params, get_source_inputs,
                           print_summary)
 from .multi_gpu_utils import multi_gpu_model
