@@ -377,3 +377,20 @@ def test_an_input_tensor_must_agree_with_the_declared_shape(backend):
         Input(tensor=K.variable(np.ones((2, 3))), shape=(4,))
     with pytest.raises(ValueError, match="does not match the declared shape"):
         Input(tensor=K.variable(np.ones((2, 3))), shape=(None, 3))
+
+
+def test_a_model_fed_only_by_held_tensors_runs_without_data(backend, rng):
+    """Keras 2.2.5: Model(Input(tensor=t), ...).predict(None, steps=1) runs on t's values."""
+    values = rng.normal(size=(3, 4)).astype('float32')
+    held = Input(tensor=K.variable(values))
+    layer = Dense(2)
+    model = Model(held, layer(held))
+    np.testing.assert_allclose(model.predict(None, steps=1), dense(values, layer), rtol=1e-5,
+                               atol=1e-6)
+    model.compile('sgd', 'mse')
+    targets = np.zeros((3, 2), 'float32')
+    np.testing.assert_allclose(model.evaluate(None, targets, verbose=0),
+                               np.mean(dense(values, layer) ** 2), rtol=1e-5)
+    fed = Input((4,))
+    with pytest.raises(ValueError, match='No input data was given'):
+        Model(fed, Dense(1)(fed)).predict(None, steps=1)

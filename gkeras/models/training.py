@@ -138,7 +138,18 @@ class Model(Network):
             raise RuntimeError("You must compile your model before training/testing. Use "
                                "`model.compile(optimizer, loss)`.")
 
+    def _held_input_values(self):
+        """The values of the model's inputs when every one holds its tensor (Input(tensor=
+        K.variable(...))): what Keras 2 runs on when no input data is given; else None."""
+        layers = [x._keras_history[0] for x in self.inputs] if self.inputs else []
+        if not layers or any(getattr(layer, 'constant', None) is None for layer in layers):
+            return None
+        backend = K.active()
+        return [backend.to_numpy(layer.constant.data) for layer in layers]
+
     def _standardize_inputs(self, x):
+        if x is None:
+            x = self._held_input_values()
         arrays = as_array_list(x, self.input_names, 'input')
         self._ensure_graph(arrays)
         checked = []
