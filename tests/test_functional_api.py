@@ -391,6 +391,8 @@ def test_a_model_fed_only_by_held_tensors_runs_without_data(backend, rng):
     targets = np.zeros((3, 2), 'float32')
     np.testing.assert_allclose(model.evaluate(None, targets, verbose=0),
                                np.mean(dense(values, layer) ** 2), rtol=1e-5)
+    losses = model.fit(None, targets, epochs=3, verbose=0).history['loss']
+    assert losses[2] < losses[0]
     fed = Input((4,))
     with pytest.raises(ValueError, match='No input data was given'):
         Model(fed, Dense(1)(fed)).predict(None, steps=1)
