@@ -284,3 +284,21 @@ def test_model_with_a_ctc_loss_layer_trains(backend):
     inputs = [x, y_true, input_length, label_length]
     losses = [model.train_on_batch(inputs, np.zeros(batch)) for _ in range(8)]
     assert losses[-1] < 0.6 * losses[0], losses
+
+
+def test_ctc_batch_cost_on_symbolic_tensors(backend, rng):
+    """On a model's tensors it records a graph node ((batch, 1), its shape found with positive
+    probe lengths) that computes what the eager call computes; ctc_decode asks for a Lambda."""
+    from gkeras.layers import Input
+    labels, probabilities = Input((3,)), Input((5, 4))
+    input_length, label_length = Input((1,)), Input((1,))
+    cost = K.ctc_batch_cost(labels, probabilities, input_length, label_length)
+    assert cost.shape == (None, 1)
+    data = [np.array([[0, 1, 2], [1, 1, 0]], 'float32'),
+            rng.dirichlet(np.ones(4), size=(2, 5)).astype('float32'),
+            np.array([[5], [5]], 'float32'), np.array([[3], [2]], 'float32')]
+    (got,) = K.function([labels, probabilities, input_length, label_length], [cost])(data)
+    expected = K.eval(K.ctc_batch_cost(*[K.constant(d) for d in data]))
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match='Lambda layer'):
+        K.ctc_decode(probabilities, K.variable(np.array([5.])))

@@ -17,6 +17,7 @@ from . import autodiff as ad
 from . import selection
 from .autodiff import Tensor, raw
 from .config import epsilon, floatx
+from .symbolic import symbolic_aware
 
 __all__ = ['ctc_batch_cost', 'ctc_decode']
 
@@ -405,3 +406,9 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
         decoded, log_prob = _beam_search(selection.active().to_numpy(logits), lengths,
                                          beam_width, top_paths)
     return [Tensor(d) for d in decoded], Tensor(log_prob)
+
+
+# as the other K functions: on a model's symbolic tensors they record a graph node (symbolic.py;
+# ctc_decode, which returns a list and a tensor, then asks for a Lambda layer)
+ctc_batch_cost = symbolic_aware(ctc_batch_cost)
+ctc_decode = symbolic_aware(ctc_decode)

@@ -107,15 +107,15 @@ def _apply(function, *args):
     return symbolic_ops.apply_symbolic(function, args, {})
 
 
-def run_on_zeros(symbols, run, sizes=(2, 3)):
+def run_on_zeros(symbols, run, sizes=(2, 3), fill=0):
     """The results of run(zeros like the symbolic tensors), every unknown dimension 2 and then
-    3 (or `sizes`; no tape, no float warnings): how output shapes are found by running a
-    function."""
+    3 (or `sizes`; with `fill`, arrays of that value instead of zeros; no tape, no float
+    warnings): how output shapes are found by running a function."""
     backend = selection.active()
     results = []
     for size in sizes:
-        zeros = [ad.Tensor(backend.xp.zeros(tuple(size if d is None else d for d in x.shape),
-                                            dtype=x.dtype)) for x in symbols]
+        zeros = [ad.Tensor(backend.xp.full(tuple(size if d is None else d for d in x.shape),
+                                           fill, dtype=x.dtype)) for x in symbols]
         with ad.no_grad(), np.errstate(all='ignore'):
             results.append(run(zeros))
     return results

@@ -82,11 +82,12 @@ class SymbolicOp(Layer):
         unknown dimension 2 and then 3; an output dimension that differs is unknown. Where that
         fails, with 8 and 9 (an index into an unknown dimension), then once with 1 (an unknown
         dimension broadcast against a known one, as TensorFlow allows: an output dimension of
-        1 is then taken as unknown)."""
+        1 is then taken as unknown), and last with ones instead of zeros (lengths and counts
+        that must be positive, as K.ctc_batch_cost's)."""
         error = None
-        for sizes in ((2, 3), (8, 9), (1,)):
+        for sizes, fill in (((2, 3), 0), ((8, 9), 0), ((1,), 0), ((2, 3), 1)):
             try:
-                results = run_on_zeros(self.symbols, self.call, sizes)
+                results = run_on_zeros(self.symbols, self.call, sizes, fill)
                 break
             except Exception as failure:
                 error = error or failure
