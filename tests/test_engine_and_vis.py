@@ -231,3 +231,27 @@ def test_atrous_convolutions_are_dilated_keras_1_convolutions():
     with pytest.warns(UserWarning, match='AtrousConvolution1D'):
         layer = AtrousConvolution1D(4, 3)
     assert type(layer) is Conv1D and layer.dilation_rate == (1,)
+
+
+def test_highway_and_maxout_dense_compute_keras_2s_legacy_layers(rng):
+    """Against NumPy: Highway mixes a transform and the input by a sigmoid gate (its b_carry
+    starting at ones), MaxoutDense takes the maximum of nb_feature affine maps; both warn as
+    Keras 2.2 does."""
+    import numpy as np
+    from gkeras.layers import Highway, MaxoutDense
+    with pytest.warns(UserWarning, match='`Highway` layer is deprecated'):
+        highway = Highway(activation='tanh', input_dim=3)
+    with pytest.warns(UserWarning, match='`MaxoutDense` layer is deprecated'):
+        maxout = MaxoutDense(2, nb_feature=3)
+    model = Sequential([highway, maxout])
+    assert [w.name for w in model.weights] == [
+        'highway_1/W:0', 'highway_1/W_carry:0', 'highway_1/b:0', 'highway_1/b_carry:0',
+        'maxout_dense_1/W:0', 'maxout_dense_1/b:0']
+    np.testing.assert_array_equal(highway.get_weights()[3], np.ones(3))
+    model.set_weights([rng.standard_normal(w.shape) for w in model.get_weights()])
+    w, w_carry, b, b_carry, mw, mb = model.get_weights()
+    x = rng.standard_normal((4, 3)).astype('float32')
+    gate = 1 / (1 + np.exp(-(x @ w_carry + b_carry)))
+    hidden = np.tanh(x @ w + b) * gate + (1 - gate) * x
+    expected = np.max(np.einsum('ni,kio->nko', hidden, mw) + mb, axis=1)
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)

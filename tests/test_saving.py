@@ -66,6 +66,8 @@ LAYERS = {
     'LSTM': (lambda: L.LSTM(3, go_backwards=True, unit_forget_bias=False), (4, 2)),
     'GRU': (lambda: L.GRU(3, reset_after=True, recurrent_activation='sigmoid'), (4, 2)),
     'CuDNNLSTM': (lambda: L.CuDNNLSTM(3, return_sequences=True, go_backwards=True), (4, 2)),
+    'Highway': (lambda: L.Highway(activation='relu'), (4,)),
+    'MaxoutDense': (lambda: L.MaxoutDense(3, nb_feature=2, bias=False), (4,)),
     'CuDNNGRU': (lambda: L.CuDNNGRU(3, return_state=False), (4, 2)),
     'RNN': (lambda: L.RNN([L.SimpleRNNCell(2), L.GRUCell(3)]), (4, 2)),
     'ConvLSTM2D': (lambda: L.ConvLSTM2D(2, 3, padding='same'), (3, 4, 4, 2)),
