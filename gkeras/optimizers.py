@@ -624,6 +624,9 @@ class _OptimizerStep:
 
 _OPTIMIZERS = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,
                'adam': Adam, 'adamax': Adamax, 'nadam': Nadam}
+# Keras 2's lower-case aliases (`optimizers.adam(lr=1e-3)`)
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = (
+    SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam)
 
 # Keys tf.keras 2.x writes into optimizer configs, with the values under which they change nothing.
 _NEUTRAL = {

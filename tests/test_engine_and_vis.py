@@ -255,3 +255,20 @@ def test_highway_and_maxout_dense_compute_keras_2s_legacy_layers(rng):
     hidden = np.tanh(x @ w + b) * gate + (1 - gate) * x
     expected = np.max(np.einsum('ni,kio->nko', hidden, mw) + mb, axis=1)
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_keras_2_2_names_in_their_modules():
+    """Names Keras 2.2.5 scripts import from these modules (checked against its own exports)."""
+    import gkeras.layers as layer_module
+    from gkeras import models, optimizers, utils
+    from gkeras.utils import conv_utils, layer_utils
+    assert models.Input is layer_module.Input and models.InputLayer is layer_module.InputLayer
+    for name, cls in (('sgd', 'SGD'), ('rmsprop', 'RMSprop'), ('adagrad', 'Adagrad'),
+                      ('adadelta', 'Adadelta'), ('adam', 'Adam'), ('adamax', 'Adamax'),
+                      ('nadam', 'Nadam')):
+        assert getattr(optimizers, name) is getattr(optimizers, cls)
+    assert layer_utils.convert_kernel is conv_utils.convert_kernel
+    assert utils.serialize_keras_object(optimizers.SGD(lr=0.5))['class_name'] == 'SGD'
+    for name in ('HDF5Matrix', 'multi_gpu_model', 'convert_all_kernels_in_model',
+                 'deserialize_keras_object'):
+        assert hasattr(utils, name), name

@@ -1,4 +1,5 @@
 """gkeras.models: Sequential, Model (functional), and loading them from configs and files."""
+from ..layers.input_layer import Input, InputLayer  # Keras 2.2 exports them here too
 from .cloning import clone_model
 from .functional import Network
 from .sequential import Sequential

@@ -9,3 +9,4 @@ from .np_utils import normalize, to_categorical
 from .progbar import Progbar
 from .vis_utils import model_to_dot, plot_model
 from ..layers.serialization import CustomObjectScope, custom_object_scope, get_custom_objects
+from ..registry import deserialize_keras_object, serialize_keras_object

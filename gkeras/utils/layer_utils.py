@@ -1,6 +1,8 @@
 """print_summary: the Keras 2 model summary table."""
 import numpy as np
 
+from .conv_utils import convert_kernel
+
 
 def count_params(weights):
     return int(sum(int(np.prod(w.shape)) for w in weights))
@@ -105,7 +107,6 @@ def convert_all_kernels_in_model(model):
     """Flip the kernels of the model's Conv1D, Conv2D, Conv3D and Conv2DTranspose layers
     (conv_utils.convert_kernel): weights trained with Theano's convolution to TensorFlow's, or
     back, as Keras 2's function of this name (separable convolutions are left alone)."""
-    from .conv_utils import convert_kernel
     from .. import backend as K
     for layer in model.layers:
         if type(layer).__name__ in ('Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose'):
