@@ -272,3 +272,24 @@ def test_keras_2_2_names_in_their_modules():
     for name in ('HDF5Matrix', 'multi_gpu_model', 'convert_all_kernels_in_model',
                  'deserialize_keras_object'):
         assert hasattr(utils, name), name
+
+
+@pytest.mark.parametrize('target', ['channels_first', 'channels_last'])
+def test_convert_dense_weights_data_format(rng, target):
+    """A Flatten + Dense reading feature maps in one format gives the same outputs as the same
+    weights converted for the other format, the maps transposed to it."""
+    import numpy as np
+    from gkeras.layers import Dense, Flatten
+    from gkeras.utils.layer_utils import convert_dense_weights_data_format
+    source_shape = (3, 4, 2) if target == 'channels_first' else (2, 3, 4)  # (h, w, c) / (c, h, w)
+    target_shape = (2, 3, 4) if target == 'channels_first' else (3, 4, 2)
+    to_target = (0, 3, 1, 2) if target == 'channels_first' else (0, 2, 3, 1)
+    source = Sequential([Flatten(input_shape=source_shape), Dense(5)])
+    converted = Sequential([Flatten(input_shape=target_shape), Dense(5)])
+    converted.set_weights(source.get_weights())
+    convert_dense_weights_data_format(converted.layers[1], target_shape, target)
+    maps = rng.standard_normal((2,) + source_shape).astype('float32')
+    np.testing.assert_allclose(converted.predict(maps.transpose(to_target)),
+                               source.predict(maps), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='flatten to 12 values'):
+        convert_dense_weights_data_format(converted.layers[1], (3, 4), target)

@@ -111,3 +111,28 @@ def convert_all_kernels_in_model(model):
     for layer in model.layers:
         if type(layer).__name__ in ('Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose'):
             K.set_value(layer.kernel, convert_kernel(K.get_value(layer.kernel)))
+
+
+def convert_dense_weights_data_format(dense, previous_feature_map_shape,
+                                      target_data_format='channels_first'):
+    """Reorder the kernel rows of a Dense layer that follows a Flatten, for the feature maps'
+    other data format (Keras 2's): `previous_feature_map_shape` is the maps' shape before the
+    Flatten in the target format, without the batch axis."""
+    if target_data_format not in ('channels_first', 'channels_last'):
+        raise ValueError(f"convert_dense_weights_data_format: target_data_format must be "
+                         f"'channels_first' or 'channels_last'; received {target_data_format!r}.")
+    kernel, *rest = dense.get_weights()
+    shape = tuple(previous_feature_map_shape)
+    if int(np.prod(shape)) != kernel.shape[0]:
+        raise ValueError(f"convert_dense_weights_data_format: feature maps of shape {shape} "
+                         f"flatten to {int(np.prod(shape))} values, but {dense.name!r} takes "
+                         f"{kernel.shape[0]}.")
+    if target_data_format == 'channels_first':  # the rows are in channels_last order now
+        source = shape[1:] + shape[:1]
+        order = (len(shape) - 1,) + tuple(range(len(shape) - 1))
+    else:
+        source = shape[-1:] + shape[:-1]
+        order = tuple(range(1, len(shape))) + (0,)
+    columns = kernel.T.reshape((-1,) + source)
+    converted = columns.transpose((0,) + tuple(a + 1 for a in order)).reshape(kernel.shape[1], -1)
+    dense.set_weights([converted.T] + rest)
