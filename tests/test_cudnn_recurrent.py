@@ -98,7 +98,6 @@ def test_gradients_match_finite_differences(backend, rng, layer_class):
         x = rng.standard_normal((2, 3, 2))
         layer.build((None, 3, 2))
         layer.set_weights([rng.standard_normal(w.shape) * 0.7 for w in layer.get_weights()])
-        weights = layer.trainable_weights
         r = rng.standard_normal((2, 3, 2))
         inputs = ad.Variable(K.constant(x).data)
 

@@ -11,7 +11,7 @@ import pytest
 from gkeras import backend as K
 from gkeras import optimizers
 from gkeras.backend import autodiff as ad
-from gkeras.layers import Conv2D, Dense, Flatten, Input
+from gkeras.layers import Conv2D, Dense, Input
 from gkeras.models import Model
 from gkeras.utils.layer_utils import get_source_inputs
 

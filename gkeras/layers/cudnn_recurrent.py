@@ -77,6 +77,17 @@ class _CuDNNKernels:
         self._cell_kernels = None  # a new layer call: the weights may have changed
 
 
+def _forget_gate_ones(bias_initializer, units):
+    """Keras 2.2's unit_forget_bias for cuDNN's (8 * units,) bias: ones for the forget gate of
+    the recurrent half, `bias_initializer` elsewhere."""
+    def initializer(shape, dtype=None):
+        xp = selection.active().xp
+        return xp.concatenate([xp.asarray(bias_initializer((5 * units,), dtype=dtype)),
+                               xp.asarray(initializers.Ones()((units,), dtype=dtype)),
+                               xp.asarray(bias_initializer((2 * units,), dtype=dtype))])
+    return initializer
+
+
 class _CuDNNLSTMCell(_CuDNNKernels, LSTMCell):
     """LSTMCell with cuDNN's layout: its kernels, and a (8 * units,) bias whose halves (input
     and recurrent biases) add up."""
@@ -87,13 +98,7 @@ class _CuDNNLSTMCell(_CuDNNKernels, LSTMCell):
         self._add_cudnn_kernels(input_shape[-1])
         bias_initializer = self.bias_initializer
         if self.unit_forget_bias:
-            # Keras 2.2's: ones for the forget gate of the recurrent half
-            def bias_initializer(shape, dtype=None):
-                xp = selection.active().xp
-                return xp.concatenate([
-                    xp.asarray(self.bias_initializer((5 * u,), dtype=dtype)),
-                    xp.asarray(initializers.Ones()((u,), dtype=dtype)),
-                    xp.asarray(self.bias_initializer((2 * u,), dtype=dtype))])
+            bias_initializer = _forget_gate_ones(self.bias_initializer, u)
         self.bias = self.add_weight('bias', (8 * u,), initializer=bias_initializer,
                                     regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint)
