@@ -14,7 +14,7 @@ from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, 
                    Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D,
                    SpatialDropout3D)
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
-from .legacy_layers import Highway, MaxoutDense
+from .legacy_layers import Highway, MaxoutDense, Recurrent
 from .embeddings import Embedding
 from .local import LocallyConnected1D, LocallyConnected2D
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
