@@ -198,10 +198,8 @@ def _is_relu_output(array):
 
 
 def _mark_gated(grad, relu_output):
-    try:
-        _remember(_gated_for, grad, weakref.ref(relu_output))
-    except TypeError:
-        pass
+    # relu_output is in _relu_outputs, so it takes weak references
+    _remember(_gated_for, grad, weakref.ref(relu_output))
 
 
 def _is_gated_for(grad, relu_output):
@@ -219,8 +217,6 @@ def conv(x, kernel, geom, bias=None, relu=False):
     backend = selection.active()
     xd, wd = raw(x), raw(kernel)
     out, state = backend.conv(xd, wd, geom, None if bias is None else raw(bias), relu)
-    if relu:
-        _remember_relu_output(out)
 
     def vjp(dy, needs):
         if relu and not _is_gated_for(dy, out):
@@ -241,7 +237,10 @@ def conv(x, kernel, geom, bias=None, relu=False):
         elif needs[2]:
             gb = backend.conv_grad_bias(dy, geom)
         return gx, gw, gb
-    return ad._record(out, (x, kernel) if bias is None else (x, kernel, bias), vjp)
+    result = ad._record(out, (x, kernel) if bias is None else (x, kernel, bias), vjp)
+    if relu and result.requires_grad:  # only gradients read the registry (not predict)
+        _remember_relu_output(out)
+    return result
 
 
 def conv_transpose(x, kernel, geom):
