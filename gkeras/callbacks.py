@@ -792,6 +792,7 @@ class TensorBoard(Callback):
         self.writer = None
         self.samples_seen = 0
         self.samples_seen_at_last_write = 0
+        self._layer_outputs = None  # (model, layers, K.function of their outputs)
 
     def on_train_begin(self, logs=None):
         from .utils.event_file import EventFileWriter
@@ -830,10 +831,15 @@ class TensorBoard(Callback):
             for weight in layer.weights:
                 values.append(histogram_value(weight.name.replace(':', '_'),
                                               backend.to_numpy(weight.data)))
-        layers = [layer for layer in self.model.layers if type(layer).__name__ != 'InputLayer']
+        if self._layer_outputs is None or self._layer_outputs[0] is not self.model:
+            layers = [layer for layer in self.model.layers
+                      if type(layer).__name__ != 'InputLayer']
+            fetch = K.function(self.model.inputs, [layer.output for layer in layers]) \
+                if layers else None
+            self._layer_outputs = (self.model, layers, fetch)  # one graph for every epoch
+        _, layers, fetch = self._layer_outputs
         if layers:
             inputs = list(self.validation_data[:len(self.model.inputs)])
-            fetch = K.function(self.model.inputs, [layer.output for layer in layers])
             outputs = [[] for _ in layers]
             for start in range(0, len(inputs[0]), self.batch_size):
                 batch = [x[start:start + self.batch_size] for x in inputs]
