@@ -33,22 +33,11 @@ class _CuDNNKernels:
     the input kernel of a gate is block.reshape(units, features).T and its recurrent kernel
     block.T (Keras' own conversion between cuDNN and standard layers does the same). The
     weights stay in cuDNN's layout (`cudnn_kernel`, `cudnn_recurrent_kernel`, named 'kernel'
-    and 'recurrent_kernel' in files); `kernel` and `recurrent_kernel` are the cell's, made
-    once per layer call.
+    and 'recurrent_kernel' in files: _RNNCell._add_kernels assigns them through the setters);
+    `kernel` and `recurrent_kernel` are the cell's, made once per layer call.
     """
     _gates_count = None
-
-    def _add_cudnn_kernels(self, input_dim):
-        gates = self._gates_count * self.units
-        self.cudnn_kernel = self.add_weight('kernel', (input_dim, gates),
-                                            initializer=self.kernel_initializer,
-                                            regularizer=self.kernel_regularizer,
-                                            constraint=self.kernel_constraint)
-        self.cudnn_recurrent_kernel = self.add_weight('recurrent_kernel', (self.units, gates),
-                                                      initializer=self.recurrent_initializer,
-                                                      regularizer=self.recurrent_regularizer,
-                                                      constraint=self.recurrent_constraint)
-        self._cell_kernels = None
+    _cell_kernels = None
 
     def _blocks(self, weight):
         u = self.units
@@ -68,9 +57,19 @@ class _CuDNNKernels:
     def kernel(self):
         return self._kernels()[0]
 
+    @kernel.setter
+    def kernel(self, weight):
+        self.cudnn_kernel = weight
+        self._cell_kernels = None
+
     @property
     def recurrent_kernel(self):
         return self._kernels()[1]
+
+    @recurrent_kernel.setter
+    def recurrent_kernel(self, weight):
+        self.cudnn_recurrent_kernel = weight
+        self._cell_kernels = None
 
     def reset_dropout_mask(self):
         super().reset_dropout_mask()
@@ -94,14 +93,10 @@ class _CuDNNLSTMCell(_CuDNNKernels, LSTMCell):
     _gates_count = 4
 
     def build(self, input_shape):
-        u = self.units
-        self._add_cudnn_kernels(input_shape[-1])
-        bias_initializer = self.bias_initializer
+        bias_initializer = None
         if self.unit_forget_bias:
-            bias_initializer = _forget_gate_ones(self.bias_initializer, u)
-        self.bias = self.add_weight('bias', (8 * u,), initializer=bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint)
+            bias_initializer = _forget_gate_ones(self.bias_initializer, self.units)
+        self._add_kernels(input_shape[-1], 4, bias_initializer, bias_shape=(8 * self.units,))
         self.built = True
 
     def _bias(self):
@@ -118,11 +113,7 @@ class _CuDNNGRUCell(_CuDNNKernels, GRUCell):
     _gates_count = 3
 
     def build(self, input_shape):
-        self._add_cudnn_kernels(input_shape[-1])
-        self.bias = self.add_weight('bias', (6 * self.units,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint)
+        self._add_kernels(input_shape[-1], 3, bias_shape=(6 * self.units,))
         self.built = True
 
     def _biases(self):
