@@ -13,9 +13,7 @@ arguments, as in Keras.
 import numpy as np
 
 from .. import backend as K
-from .. import initializers
-from ..backend import selection
-from .recurrent import GRUCell, LSTMCell, _CellLayer
+from .recurrent import GRUCell, LSTMCell, _CellLayer, _unit_forget_bias
 
 
 def _check_time_major(layer, time_major):
@@ -76,17 +74,6 @@ class _CuDNNKernels:
         self._cell_kernels = None  # a new layer call: the weights may have changed
 
 
-def _forget_gate_ones(bias_initializer, units):
-    """Keras 2.2's unit_forget_bias for cuDNN's (8 * units,) bias: ones for the forget gate of
-    the recurrent half, `bias_initializer` elsewhere."""
-    def initializer(shape, dtype=None):
-        xp = selection.active().xp
-        return xp.concatenate([xp.asarray(bias_initializer((5 * units,), dtype=dtype)),
-                               xp.asarray(initializers.Ones()((units,), dtype=dtype)),
-                               xp.asarray(bias_initializer((2 * units,), dtype=dtype))])
-    return initializer
-
-
 class _CuDNNLSTMCell(_CuDNNKernels, LSTMCell):
     """LSTMCell with cuDNN's layout: its kernels, and a (8 * units,) bias whose halves (input
     and recurrent biases) add up."""
@@ -95,7 +82,8 @@ class _CuDNNLSTMCell(_CuDNNKernels, LSTMCell):
     def build(self, input_shape):
         bias_initializer = None
         if self.unit_forget_bias:
-            bias_initializer = _forget_gate_ones(self.bias_initializer, self.units)
+            # Keras 2.2's: ones for the forget gate of the recurrent half
+            bias_initializer = _unit_forget_bias(self.bias_initializer, self.units, before=5)
         self._add_kernels(input_shape[-1], 4, bias_initializer, bias_shape=(8 * self.units,))
         self.built = True
 

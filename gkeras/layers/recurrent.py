@@ -46,12 +46,15 @@ def _rename_weights(weights, prefix):
         weight.name = f"{prefix}/{weight.name.rsplit('/', 1)[-1]}"
 
 
-def _unit_forget_bias(bias_initializer, units):
+def _unit_forget_bias(bias_initializer, units, before=1, after=2):
+    """Keras' unit_forget_bias: ones for the forget gate's `units`, which `before` gates' worth
+    of bias_initializer values precede and `after` follow (an LSTM's bias: 1 and 2; cuDNN's
+    input and recurrent biases side by side: 5 and 2)."""
     def initializer(shape, dtype=None):
         xp = selection.active().xp
-        return xp.concatenate([xp.asarray(bias_initializer((units,), dtype=dtype)),
+        return xp.concatenate([xp.asarray(bias_initializer((before * units,), dtype=dtype)),
                                xp.ones((units,), dtype=dtype or K.floatx()),
-                               xp.asarray(bias_initializer((2 * units,), dtype=dtype))])
+                               xp.asarray(bias_initializer((after * units,), dtype=dtype))])
     return initializer
 
 
